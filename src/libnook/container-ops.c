@@ -1,0 +1,376 @@
+/* nook - start, run, state, kill, delete, list. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "container.h"
+#include "cgroup.h"
+#include "status.h"
+#include "utils.h"
+
+/* An opened container: its locked (or not) state dir, what status.json
+ * says and what that means now. */
+struct loaded
+{
+  int dirfd;
+  struct nook_status st;
+  enum nook_container_status status;
+};
+
+static void
+loaded_release (struct loaded *l)
+{
+  if (l->dirfd >= 0)
+    close (l->dirfd);
+  l->dirfd = -1;
+  nook_status_free (&l->st);
+}
+
+static int
+load (const char *root, const char *id, bool lock, struct loaded *l, nook_error_t *err)
+{
+  l->dirfd = -1;
+  memset (&l->st, 0, sizeof (l->st));
+  if (nook_status_open_dir (root, id, lock, &l->dirfd, err) < 0)
+    return -1;
+  if (nook_status_read (l->dirfd, id, &l->st, err) < 0
+      || nook_status_compute (l->dirfd, &l->st, &l->status, err) < 0)
+    {
+      loaded_release (l);
+      return -1;
+    }
+  return 0;
+}
+
+int
+nook_container_start (const char *root, const char *id, nook_error_t *err)
+{
+  struct loaded l;
+  cleanup_close int fd = -1;
+  int ret = -1;
+
+  if (load (root, id, true, &l, err) < 0)
+    return -1;
+  if (l.status != NOOK_STATUS_CREATED)
+    {
+      nook_make_error (err, 0, "cannot start container `%s`: it is %s, not created", id,
+                       nook_status_name (l.status));
+      goto out;
+    }
+  fd = openat (l.dirfd, NOOK_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    {
+      nook_make_error (err, errno == ENXIO ? 0 : errno, "start container `%s`: %s", id,
+                       errno == ENXIO ? "its init process is gone" : "open exec fifo");
+      goto out;
+    }
+  if (write (fd, "0", 1) != 1)
+    {
+      nook_make_error (err, errno, "start container `%s`: write exec fifo", id);
+      goto out;
+    }
+  /* Gone fifo == running: the init has been told to execve. */
+  unlinkat (l.dirfd, NOOK_EXEC_FIFO, 0);
+  ret = 0;
+out:
+  loaded_release (&l);
+  return ret;
+}
+
+/* ---- signals to a container, and waiting for it ---- */
+
+static int
+open_init_pidfd (const struct nook_status *st, nook_error_t *err)
+{
+  uint64_t start;
+  int fd = syscall (SYS_pidfd_open, st->pid, 0);
+
+  if (fd < 0)
+    return errno == ESRCH ? -2 : nook_make_error (err, errno, "pidfd_open %d", (int) st->pid);
+  /* The pid may have been reused between reading the state and opening it. */
+  if (process_start_time (st->pid, &start, err) < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  if (start != st->pid_start_time)
+    {
+      close (fd);
+      return -2;
+    }
+  return fd;
+}
+
+static int
+signal_init (const struct nook_status *st, int sig, nook_error_t *err)
+{
+  cleanup_close int fd = open_init_pidfd (st, err);
+  if (fd == -2)
+    return nook_make_error (err, 0, "container `%s` is not running", st->id);
+  if (fd < 0)
+    return -1;
+  if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
+    return nook_make_error (err, errno, "send signal %d to container `%s`", sig, st->id);
+  return 0;
+}
+
+static int
+signal_all (const struct nook_status *st, int sig, nook_error_t *err)
+{
+  struct nook_cgroup *cg = NULL;
+  int ret;
+
+  if (nook_cgroup_load (st->cgroup_manager, st->cgroup_path, &cg, err) < 0)
+    return -1;
+  ret = nook_cgroup_kill_all (cg, sig, err);
+  nook_cgroup_free (cg);
+  return ret;
+}
+
+int
+nook_container_kill (const char *root, const char *id, int sig, bool all, nook_error_t *err)
+{
+  struct loaded l;
+  int ret = -1;
+
+  if (load (root, id, true, &l, err) < 0)
+    return -1;
+  if (l.status != NOOK_STATUS_CREATED && l.status != NOOK_STATUS_RUNNING)
+    nook_make_error (err, 0, "cannot kill container `%s`: it is %s", id,
+                     nook_status_name (l.status));
+  else
+    ret = all ? signal_all (&l.st, sig, err) : signal_init (&l.st, sig, err);
+  loaded_release (&l);
+  return ret;
+}
+
+static int
+wait_for_exit (const struct nook_status *st, int timeout_ms, nook_error_t *err)
+{
+  cleanup_close int fd = open_init_pidfd (st, err);
+  struct pollfd p;
+  int r;
+
+  if (fd == -2)
+    return 0;
+  if (fd < 0)
+    return -1;
+  p.fd = fd;
+  p.events = POLLIN;
+  do
+    r = poll (&p, 1, timeout_ms);
+  while (r < 0 && errno == EINTR);
+  if (r == 0)
+    return nook_make_error (err, 0, "container `%s` (pid %d) did not exit after SIGKILL", st->id,
+                            (int) st->pid);
+  return r < 0 ? nook_make_error (err, errno, "wait for container `%s`", st->id) : 0;
+}
+
+/* ---- delete ---- */
+
+static int
+kill_everything (struct loaded *l, nook_error_t *err)
+{
+  nook_error_t ignored = NULL;
+
+  /* The cgroup holds every process of the container, even without a pid
+   * namespace; the init itself is signalled too in case it is elsewhere. */
+  if (l->st.cgroup_manager && signal_all (&l->st, SIGKILL, &ignored) < 0)
+    nook_log_error (&ignored);
+  if (l->st.pid > 0 && signal_init (&l->st, SIGKILL, &ignored) < 0)
+    nook_error_release (&ignored);
+  return wait_for_exit (&l->st, 10000, err);
+}
+
+static int
+remove_container (const char *root, struct loaded *l, nook_error_t *err)
+{
+  if (l->st.cgroup_manager && l->st.cgroup_path)
+    {
+      struct nook_cgroup *cg = NULL;
+      int r = nook_cgroup_load (l->st.cgroup_manager, l->st.cgroup_path, &cg, err);
+      if (r == 0)
+        r = nook_cgroup_destroy (cg, err);
+      nook_cgroup_free (cg);
+      if (r < 0)
+        return -1;
+    }
+  return nook_status_remove_dir (root, l->st.id, err);
+}
+
+int
+nook_container_delete (const char *root, const char *id, bool force, nook_error_t *err)
+{
+  struct loaded l;
+  int ret = -1;
+
+  if (load (root, id, true, &l, err) < 0)
+    {
+      /* As runc: forcing the removal of something absent is success. */
+      if (force && (*err)->status == ENOENT)
+        {
+          nook_error_release (err);
+          return 0;
+        }
+      return -1;
+    }
+  /* We hold the lock, so a "creating" container's `create` is gone: what
+   * it left is removed like a stopped container. */
+  if (l.status == NOOK_STATUS_CREATED || l.status == NOOK_STATUS_RUNNING)
+    {
+      if (!force)
+        {
+          nook_make_error (err, 0, "cannot delete container `%s`: it is %s (stop it first, or use --force)",
+                           id, nook_status_name (l.status));
+          goto out;
+        }
+    }
+  if (l.status != NOOK_STATUS_STOPPED && kill_everything (&l, err) < 0)
+    goto out;
+  ret = remove_container (root, &l, err);
+out:
+  loaded_release (&l);
+  return ret;
+}
+
+/* ---- state and list ---- */
+
+static void
+copy_map (oci_map *dst, const oci_map *src)
+{
+  size_t i;
+  dst->len = src->len;
+  dst->keys = xmalloc0 (sizeof (char *) * (src->len + 1));
+  dst->values = xmalloc0 (sizeof (char *) * (src->len + 1));
+  for (i = 0; i < src->len; i++)
+    {
+      dst->keys[i] = xstrdup (src->keys[i]);
+      dst->values[i] = xstrdup (src->values[i]);
+    }
+}
+
+static oci_state *
+make_state (const struct loaded *l)
+{
+  oci_state *s = xmalloc0 (sizeof (*s));
+  bool has_process = l->status == NOOK_STATUS_CREATED || l->status == NOOK_STATUS_RUNNING;
+
+  s->oci_version = xstrdup (OCI_SPEC_VERSION);
+  s->id = xstrdup (l->st.id);
+  s->status = xstrdup (nook_status_name (l->status));
+  s->has_pid = true;
+  s->pid = has_process ? l->st.pid : 0;
+  s->bundle = xstrdup (l->st.bundle ? l->st.bundle : "");
+  s->rootfs = xstrdup (l->st.rootfs);
+  s->created = xstrdup (l->st.created);
+  s->owner = xstrdup (l->st.owner);
+  copy_map (&s->annotations, &l->st.annotations);
+  return s;
+}
+
+int
+nook_container_state (const char *root, const char *id, oci_state **out, nook_error_t *err)
+{
+  struct loaded l;
+
+  if (load (root, id, false, &l, err) < 0)
+    return -1;
+  *out = make_state (&l);
+  loaded_release (&l);
+  return 0;
+}
+
+int
+nook_container_list (const char *root, oci_state ***states, size_t *n, nook_error_t *err)
+{
+  char **ids = NULL;
+  size_t count = 0, i;
+  oci_state **out;
+
+  if (nook_status_list_ids (root, &ids, &count, err) < 0)
+    return -1;
+  out = xmalloc0 (sizeof (oci_state *) * (count + 1));
+  *n = 0;
+  for (i = 0; i < count; i++)
+    {
+      nook_error_t e = NULL;
+      if (nook_container_state (root, ids[i], &out[*n], &e) < 0)
+        {
+          nook_log (NOOK_LOG_LEVEL_WARNING, "list: skip `%s`: %s", ids[i], e->msg);
+          nook_error_release (&e);
+        }
+      else
+        (*n)++;
+      free (ids[i]);
+    }
+  free (ids);
+  *states = out;
+  return 0;
+}
+
+/* ---- run ---- */
+
+/* The one piece of process-wide state: the signal handler must know whom to
+ * forward to, and a handler takes no argument. */
+static volatile sig_atomic_t forward_pid;
+
+static void
+forward_signal (int sig)
+{
+  if (forward_pid > 0)
+    kill (forward_pid, sig);
+}
+
+static void
+forward_signals_to (pid_t pid)
+{
+  static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
+  struct sigaction sa = { .sa_handler = forward_signal };
+  size_t i;
+
+  forward_pid = pid;
+  for (i = 0; i < sizeof (sigs) / sizeof (sigs[0]); i++)
+    sigaction (sigs[i], &sa, NULL);
+}
+
+static int
+wait_child_status (pid_t pid, int *exit_status, nook_error_t *err)
+{
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return nook_make_error (err, errno, "wait for the container process %d", (int) pid);
+  *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  return 0;
+}
+
+int
+nook_container_run (const struct nook_create_opts *opts, bool detach, int *exit_status,
+                    nook_error_t *err)
+{
+  nook_error_t ignored = NULL;
+  pid_t pid;
+
+  *exit_status = 0;
+  if (nook_container_create (opts, &pid, err) < 0)
+    return -1;
+  if (!detach)
+    forward_signals_to (pid);
+  if (nook_container_start (opts->root, opts->id, err) < 0)
+    {
+      if (nook_container_delete (opts->root, opts->id, true, &ignored) < 0)
+        nook_log_error (&ignored);
+      return -1;
+    }
+  if (detach)
+    return 0;
+  if (wait_child_status (pid, exit_status, err) < 0)
+    return -1;
+  return nook_container_delete (opts->root, opts->id, true, err);
+}

@@ -1,0 +1,48 @@
+/* nook - the container's filesystem view: rootfs, mounts, devices, pivot. */
+#ifndef NOOK_MOUNT_H
+#define NOOK_MOUNT_H
+
+#include <stdbool.h>
+#include "oci.h"
+#include "error.h"
+#include "cgroup.h"
+
+struct nook_mount_opts
+{
+  const char *rootfs;        /* absolute, symlinks resolved, on the host */
+  bool no_pivot;             /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  struct nook_cgroup *cgroup; /* for mounts of type "cgroup"/"cgroup2" */
+  bool own_cgroupns;         /* the container has its own cgroup namespace */
+  bool own_netns;            /* sysfs needs care when the netns is the host's */
+};
+
+/* Runs in the container init, in its new mount namespace, as root, after
+ * it joined its cgroup.  In order:
+ *   - make / rslave (or linux.rootfsPropagation) so nothing leaks to the host;
+ *   - bind the rootfs on itself;
+ *   - every config mount, in order (bind/rbind, tmpfs, proc, sysfs, devpts,
+ *     mqueue, cgroup, any other fs type) with its options, destinations
+ *     resolved inside the rootfs (openat2 RESOLVE_IN_ROOT), created as dir
+ *     or file as the source needs;
+ *   - default devices (null zero full random urandom tty) and linux.devices,
+ *     /dev symlinks (fd stdin stdout stderr ptmx core), /dev/pts ptmx;
+ *   - pivot_root (or --no-pivot), old root detached;
+ *   - maskedPaths, readonlyPaths, root.readonly;
+ *   - rootfs propagation as configured.
+ * Errors say which mount failed: "mount `proc` on `/proc`: EPERM". */
+int mount_setup_container (const oci_container *cfg, const struct nook_mount_opts *opts,
+                           nook_error_t *err);
+
+/* Parse a list of mount options into MS_* flags, propagation flags and the
+ * remaining data string (comma separated, malloc'd).  Unknown options that
+ * look like flags are passed on as data, as the kernel decides. */
+struct nook_mount_flags
+{
+  unsigned long flags;       /* MS_RDONLY MS_NOSUID ... MS_BIND MS_REC */
+  unsigned long clear;       /* flags explicitly cleared ("rw", "suid", ...) */
+  unsigned long propagation; /* MS_SHARED MS_SLAVE MS_PRIVATE MS_UNBINDABLE (| MS_REC) */
+  char *data;
+};
+int mount_parse_options (char **options, size_t n, struct nook_mount_flags *out, nook_error_t *err);
+
+#endif

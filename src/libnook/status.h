@@ -1,0 +1,66 @@
+/* nook - the state directory: one dir per container under --root.
+ *
+ * <root>/<id>/status.json  what nook needs later (pid, start time, bundle,
+ *                          cgroup, annotations), replaced atomically
+ * <root>/<id>/exec.fifo    exists between create and start; the container
+ *                          init blocks reading it until `start` writes
+ * Writers (create, start, kill, delete) hold an exclusive flock on the
+ * directory; readers (state, list) do not lock: the file is replaced by
+ * rename, never rewritten in place.
+ */
+#ifndef NOOK_STATUS_H
+#define NOOK_STATUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "oci.h"
+#include "error.h"
+
+#define NOOK_EXEC_FIFO "exec.fifo"
+
+struct nook_status
+{
+  char *id;
+  pid_t pid;
+  uint64_t pid_start_time; /* tells a reused pid from ours */
+  bool initialized;        /* false while create is still setting up */
+  char *bundle;
+  char *rootfs;
+  char *created; /* RFC 3339 */
+  char *owner;
+  char *cgroup_manager;
+  char *cgroup_path;
+  oci_map annotations;
+};
+
+enum nook_container_status
+{
+  NOOK_STATUS_CREATING,
+  NOOK_STATUS_CREATED,
+  NOOK_STATUS_RUNNING,
+  NOOK_STATUS_STOPPED,
+};
+
+const char *nook_status_name (enum nook_container_status s);
+
+/* mkdir <root> (0700) and <root>/<id>; an existing id is an error
+ * ("container `x` already exists").  *dirfd is locked exclusively. */
+int nook_status_create_dir (const char *root, const char *id, int *dirfd, nook_error_t *err);
+/* Open an existing container's dir ("container `x` does not exist");
+ * lock it exclusively when lock is true. */
+int nook_status_open_dir (const char *root, const char *id, bool lock, int *dirfd, nook_error_t *err);
+int nook_status_remove_dir (const char *root, const char *id, nook_error_t *err);
+
+int nook_status_write (int dirfd, const struct nook_status *st, nook_error_t *err);
+int nook_status_read (int dirfd, const char *id, struct nook_status *st, nook_error_t *err);
+void nook_status_free (struct nook_status *st);
+
+/* Derive the runtime-spec status from the pid, its start time and the fifo. */
+int nook_status_compute (int dirfd, const struct nook_status *st, enum nook_container_status *out,
+                         nook_error_t *err);
+
+/* The ids under root (sorted); a missing root is an empty list. */
+int nook_status_list_ids (const char *root, char ***ids, size_t *n, nook_error_t *err);
+
+#endif
