@@ -522,6 +522,8 @@ typedef struct
   size_t mount_options_len;
   oci_features_linux *linux;
   oci_map annotations;
+  char **potentially_unsafe_config_annotations; /* runtime-spec 1.2 features.md */
+  size_t potentially_unsafe_config_annotations_len;
 } oci_features;
 
 /* ---- API ----
@@ -530,6 +532,12 @@ typedef struct
  *           or -1 and *errmsg.  Output is indented (beautify) when pretty.
  * free: NULL is fine.
  * Missing required fields are errors ("process.cwd: required field missing").
+ * parse_file errors name the file: "open `/b/config.json`: No such file or
+ * directory", "parse `/b/config.json`: process.cwd: required field missing".
+ * Syntax errors: "invalid JSON: parse error: premature EOF at line 3, column 7".
+ * A JSON null counts as absent (but not for a required field); of repeated
+ * keys the last wins.  generate writes what parse would read back: absent
+ * fields (NULL, empty, has_ false, zero without a has_ flag) are left out.
  */
 #define OCI_DECLARE_DOCUMENT(name)                                                             \
   int name##_parse_data (const char *data, size_t len, name **out, char **errmsg);           \
