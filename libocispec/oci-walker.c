@@ -266,14 +266,16 @@ expect (walk_ctx *c, yajl_val v, yajl_type type, const char *name)
   return fail (c, "expected %s, got %s", name, json_type_name (v));
 }
 
-/* calloc that treats 0 elements as "no array" (NULL), not a failure. */
+/* calloc that treats 0 elements as "no array" (NULL), not a failure.  One
+ * zeroed element more than asked: parsed string arrays are NULL terminated,
+ * so process.args and process.env go to execve as they are. */
 static int
 alloc_elems (walk_ctx *c, size_t n, size_t size, char **out)
 {
   *out = NULL;
   if (n == 0)
     return 0;
-  *out = calloc (n, size);
+  *out = calloc (n + 1, size);
   return *out ? 0 : fail (c, "out of memory");
 }
 

@@ -334,8 +334,9 @@ process_start_time (pid_t pid, uint64_t *out, nook_error_t *err)
   p = strrchr (buf, ')');
   if (p == NULL)
     return nook_make_error (err, 0, "cannot parse `%s`", path);
+  /* p + 1 is the space before field 3; walk to the space before field 22. */
   p++;
-  for (field = 2; field < 22 && p; field++)
+  for (field = 3; field < 22 && p; field++)
     p = strchr (p + 1, ' ');
   if (p == NULL || parse_uint64 (strtok (p + 1, " "), out) < 0)
     return nook_make_error (err, 0, "cannot parse start time in `%s`", path);
