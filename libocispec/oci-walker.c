@@ -735,7 +735,10 @@ field_present (const oci_field *f, const void *base)
     case OCI_UINT32_ARRAY:
     case OCI_STRUCT_ARRAY:
     case OCI_KEYED_STRUCTS:
-      return *(const size_t *) CAT (base, f->aux) > 0;
+      /* A non-NULL pointer with no elements is an explicit `[]` (features
+       * says "hooks": [] to mean none, not unknown); the parser stores
+       * empty arrays as NULL, so round trips stay as they were. */
+      return *(const size_t *) CAT (base, f->aux) > 0 || load_ptr (base, f->offset) != NULL;
     case OCI_MAP:
       return ((const oci_map *) p)->len > 0;
     default:

@@ -5,7 +5,8 @@
  *  - strings are `char *`, NULL when absent;
  *  - objects are pointers, NULL when absent;
  *  - arrays are `T *name; size_t name_len;` (T a scalar or a struct by value);
- *    parsed arrays of strings are also NULL terminated (execve-ready);
+ *    parsed arrays of strings are also NULL terminated (execve-ready); an
+ *    empty array parses as NULL; generate writes `[]` for a non-NULL, empty one;
  *  - an optional number or boolean whose absence differs from zero/false has a
  *    `bool has_<name>` field set when the key is present;
  *  - string maps (annotations, sysctl, unified, ...) are oci_map.

@@ -1,0 +1,183 @@
+/* nook - the runtime-spec features document (`nook features`).
+ *
+ * The document must tell the truth about this build on this host: callers
+ * (containerd, podman, CRI) use it to decide what they may put in
+ * config.json.  A feature that a later issue implements is listed only once
+ * the code exists; an empty list means "none", an absent one "unknown". */
+#include <config.h>
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+
+#include "features.h"
+#include "cgroup.h"
+#include "oci.h"
+#include "utils.h"
+
+#define N_ELEMENTS(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* The names in mount.c's option table (mount_parse_options), sorted; idmap
+ * and ridmap are in that table too, but only to refuse them clearly. */
+static const char *const MOUNT_OPTIONS[] = {
+  "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
+  "lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
+  "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
+  "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev",
+  "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",
+  "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid",
+  "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
+  "symfollow", "sync", "tmpcopyup", "unbindable",
+};
+
+/* The namespaces nook can create or join now (user and time come later). */
+static const char *const NAMESPACES[] = {
+  "cgroup", "ipc", "mount", "network", "pid", "uts",
+};
+
+static const char *const CGROUP_MODE_NAMES[] = {
+  [NOOK_CGROUP_MODE_V1] = "v1",
+  [NOOK_CGROUP_MODE_HYBRID] = "hybrid",
+  [NOOK_CGROUP_MODE_V2] = "v2",
+};
+
+static char **
+strv_from (const char *const *src, size_t n, size_t *len)
+{
+  char **out = xmalloc0 ((n + 1) * sizeof (char *));
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    out[i] = xstrdup (src[i]);
+  *len = n;
+  return out;
+}
+
+static oci_features_enabled *
+enabled (bool value)
+{
+  oci_features_enabled *e = xmalloc0 (sizeof *e);
+
+  e->enabled = value;
+  e->has_enabled = true;
+  return e;
+}
+
+/* Every capability both the kernel and libcap can name.  A capability
+ * newer than libcap comes back as a bare number: config.json could not
+ * name it, so it is left out. */
+static char **
+known_capabilities (size_t *len)
+{
+  cap_value_t max = cap_max_bits (), v;
+  char **out = xmalloc0 (((size_t) max + 1) * sizeof (char *));
+  size_t n = 0;
+
+  for (v = 0; v < max; v++)
+    {
+      char *name = cap_to_name (v);
+      char *p;
+
+      if (name == NULL)
+        continue;
+      if (strncmp (name, "cap_", 4) == 0)
+        {
+          out[n] = xstrdup (name);
+          for (p = out[n]; *p; p++)
+            *p = toupper ((unsigned char) *p);
+          n++;
+        }
+      cap_free (name);
+    }
+  *len = n;
+  return out;
+}
+
+static oci_features_linux *
+linux_features (void)
+{
+  oci_features_linux *l = xmalloc0 (sizeof *l);
+
+  l->namespaces = strv_from (NAMESPACES, N_ELEMENTS (NAMESPACES), &l->namespaces_len);
+  l->capabilities = known_capabilities (&l->capabilities_len);
+
+  l->cgroup = xmalloc0 (sizeof *l->cgroup);
+  l->cgroup->v1 = l->cgroup->has_v1 = true;
+  l->cgroup->v2 = l->cgroup->has_v2 = true;
+  l->cgroup->has_systemd = true;      /* the systemd driver comes later */
+  l->cgroup->has_systemd_user = true;
+  l->cgroup->has_rdma = true;
+
+  l->seccomp = xmalloc0 (sizeof *l->seccomp);
+  l->seccomp->has_enabled = true;     /* seccomp comes later */
+
+  l->apparmor = enabled (false);
+  l->selinux = enabled (false);
+  l->intel_rdt = enabled (false);
+  l->mount_extensions = xmalloc0 (sizeof *l->mount_extensions);
+  l->mount_extensions->idmap = enabled (false);
+  return l;
+}
+
+static void
+map_add (oci_map *m, const char *key, const char *value)
+{
+  m->keys = xrealloc (m->keys, (m->len + 1) * sizeof (char *));
+  m->values = xrealloc (m->values, (m->len + 1) * sizeof (char *));
+  m->keys[m->len] = xstrdup (key);
+  m->values[m->len] = xstrdup (value);
+  m->len++;
+}
+
+static void
+annotations (oci_map *m)
+{
+  enum nook_cgroup_mode mode;
+  nook_error_t err = NULL;
+
+  map_add (m, "io.github.nook.version", VERSION);
+  map_add (m, "io.github.nook.commit", GIT_COMMIT);
+  /* The layout is informative only: a host where it cannot be read still
+   * gets a valid document, without the key. */
+  if (nook_cgroup_detect_mode (&mode, &err) == 0 && (size_t) mode < N_ELEMENTS (CGROUP_MODE_NAMES))
+    map_add (m, "run.oci.nook.cgroup-mode", CGROUP_MODE_NAMES[mode]);
+  else
+    {
+      nook_debug ("features: cgroup mode not detected: %s", err ? err->msg : "unknown mode");
+      nook_error_release (&err);
+    }
+}
+
+static oci_features *
+build_features (void)
+{
+  oci_features *f = xmalloc0 (sizeof *f);
+
+  f->oci_version_min = xstrdup ("1.0.0");
+  f->oci_version_max = xstrdup (OCI_SPEC_VERSION);
+  /* Hooks come in a later issue.  An empty list says "none"; an absent one
+   * would say "unknown".  This relies on the generator writing a non-NULL
+   * array of length 0 as [] (today's walker still leaves it out). */
+  f->hooks = xmalloc0 (sizeof (char *));
+  f->hooks_len = 0;
+  f->mount_options = strv_from (MOUNT_OPTIONS, N_ELEMENTS (MOUNT_OPTIONS), &f->mount_options_len);
+  f->linux = linux_features ();
+  annotations (&f->annotations);
+  return f;
+}
+
+int
+nook_features_json (char **json, nook_error_t *err)
+{
+  cleanup_free char *errmsg = NULL;
+  oci_features *f = build_features ();
+  int ret;
+
+  ret = oci_features_generate (f, true, json, NULL, &errmsg);
+  oci_features_free (f);
+  if (ret < 0)
+    return nook_make_error (err, 0, "generate the features document: %s",
+                            errmsg ? errmsg : "unknown error");
+  return 0;
+}
