@@ -13,46 +13,18 @@
 
 #include "features.h"
 #include "cgroup.h"
+#include "linux.h"
+#include "mount.h"
 #include "oci.h"
 #include "utils.h"
 
 #define N_ELEMENTS(a) (sizeof (a) / sizeof ((a)[0]))
-
-/* The names in mount.c's option table (mount_parse_options), sorted; idmap
- * and ridmap are in that table too, but only to refuse them clearly. */
-static const char *const MOUNT_OPTIONS[] = {
-  "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
-  "lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
-  "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
-  "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev",
-  "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",
-  "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid",
-  "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
-  "symfollow", "sync", "tmpcopyup", "unbindable",
-};
-
-/* The namespaces nook can create or join now (user and time come later). */
-static const char *const NAMESPACES[] = {
-  "cgroup", "ipc", "mount", "network", "pid", "uts",
-};
 
 static const char *const CGROUP_MODE_NAMES[] = {
   [NOOK_CGROUP_MODE_V1] = "v1",
   [NOOK_CGROUP_MODE_HYBRID] = "hybrid",
   [NOOK_CGROUP_MODE_V2] = "v2",
 };
-
-static char **
-strv_from (const char *const *src, size_t n, size_t *len)
-{
-  char **out = xmalloc0 ((n + 1) * sizeof (char *));
-  size_t i;
-
-  for (i = 0; i < n; i++)
-    out[i] = xstrdup (src[i]);
-  *len = n;
-  return out;
-}
 
 static oci_features_enabled *
 enabled (bool value)
@@ -99,7 +71,7 @@ linux_features (void)
 {
   oci_features_linux *l = xmalloc0 (sizeof *l);
 
-  l->namespaces = strv_from (NAMESPACES, N_ELEMENTS (NAMESPACES), &l->namespaces_len);
+  l->namespaces = nook_namespaces_supported (&l->namespaces_len);
   l->capabilities = known_capabilities (&l->capabilities_len);
 
   l->cgroup = xmalloc0 (sizeof *l->cgroup);
@@ -157,11 +129,10 @@ build_features (void)
   f->oci_version_min = xstrdup ("1.0.0");
   f->oci_version_max = xstrdup (OCI_SPEC_VERSION);
   /* Hooks come in a later issue.  An empty list says "none"; an absent one
-   * would say "unknown".  This relies on the generator writing a non-NULL
-   * array of length 0 as [] (today's walker still leaves it out). */
+   * would say "unknown" (the generator writes a non-NULL empty array as []). */
   f->hooks = xmalloc0 (sizeof (char *));
   f->hooks_len = 0;
-  f->mount_options = strv_from (MOUNT_OPTIONS, N_ELEMENTS (MOUNT_OPTIONS), &f->mount_options_len);
+  f->mount_options = mount_supported_options (&f->mount_options_len);
   f->linux = linux_features ();
   annotations (&f->annotations);
   return f;

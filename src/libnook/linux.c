@@ -282,3 +282,16 @@ nook_apply_sysctl (const oci_linux *linux, nook_error_t *err)
       return -1;
   return 0;
 }
+
+char **
+nook_namespaces_supported (size_t *n)
+{
+  char **out = xmalloc0 (sizeof (char *) * (sizeof (ns_kinds) / sizeof (ns_kinds[0]) + 1));
+  size_t i;
+
+  *n = 0;
+  for (i = 0; i < sizeof (ns_kinds) / sizeof (ns_kinds[0]); i++)
+    if (ns_kinds[i].supported)
+      out[(*n)++] = xstrdup (ns_kinds[i].type);
+  return out;
+}

@@ -52,4 +52,7 @@ int nook_check_sysctl (const oci_linux *linux, const struct nook_namespaces *ns,
 /* Child, after pivot_root: write linux.sysctl under /proc/sys. */
 int nook_apply_sysctl (const oci_linux *linux, nook_error_t *err);
 
+/* The namespace types nook can create or join (malloc'd strv), for features. */
+char **nook_namespaces_supported (size_t *n);
+
 #endif

@@ -1201,8 +1201,8 @@ create_device (int rootfd, const oci_device *d, nook_error_t *err)
 {
   cleanup_free char *clean = NULL;
   cleanup_close int parent = -1;
-  const char *name;
-  mode_t kind, perm;
+  const char *name = NULL;
+  mode_t kind = 0, perm;
   dev_t dev;
 
   if (d->path == NULL)
@@ -1550,4 +1550,17 @@ mount_setup_container (const oci_container *cfg, const struct nook_mount_opts *o
   if (ret < 0)
     return -1;
   return finish_root (cfg, propagation, err);
+}
+
+char **
+mount_supported_options (size_t *n)
+{
+  char **out = xmalloc0 (sizeof (char *) * (ARRAY_SIZE (mount_options) + 1));
+  size_t i;
+
+  *n = 0;
+  for (i = 0; i < ARRAY_SIZE (mount_options); i++)
+    if (mount_options[i].kind != OPT_IDMAP)
+      out[(*n)++] = xstrdup (mount_options[i].name);
+  return out;
 }

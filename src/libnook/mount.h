@@ -45,4 +45,8 @@ struct nook_mount_flags
 };
 int mount_parse_options (char **options, size_t n, struct nook_mount_flags *out, nook_error_t *err);
 
+/* The option names mount_parse_options implements (malloc'd strv), for
+ * the features document: one table, so the two cannot drift apart. */
+char **mount_supported_options (size_t *n);
+
 #endif
