@@ -185,6 +185,8 @@ init_setup_namespaces (struct create_ctx *c, nook_error_t *err)
     return nook_make_error (err, errno, "unshare the cgroup namespace");
   if (join_session_keyring (c, err) < 0)
     return -1;
+  if (nook_loopback_up (&c->ns, err) < 0)
+    return -1;
   return nook_set_hostname (c->cfg, &c->ns, err);
 }
 

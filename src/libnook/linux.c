@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <net/if.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
@@ -294,4 +296,24 @@ nook_namespaces_supported (size_t *n)
     if (ns_kinds[i].supported)
       out[(*n)++] = xstrdup (ns_kinds[i].type);
   return out;
+}
+
+int
+nook_loopback_up (const struct nook_namespaces *ns, nook_error_t *err)
+{
+  struct ifreq ifr = { .ifr_name = "lo" };
+  cleanup_close int fd = -1;
+
+  /* A joined namespace is configured by whoever made it. */
+  if (!(ns->clone_flags & CLONE_NEWNET))
+    return 0;
+  fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return nook_make_error (err, errno, "open a socket to bring up `lo`");
+  if (ioctl (fd, SIOCGIFFLAGS, &ifr) < 0)
+    return nook_make_error (err, errno, "read the flags of `lo`");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl (fd, SIOCSIFFLAGS, &ifr) < 0)
+    return nook_make_error (err, errno, "bring up `lo`");
+  return 0;
 }

@@ -40,6 +40,10 @@ int nook_namespaces_join_others (struct nook_namespaces *ns, nook_error_t *err);
 /* fork()-like clone with extra CLONE_NEW* flags: 0 in the child. */
 pid_t nook_clone (int flags, nook_error_t *err);
 
+/* Child: a new network namespace starts with `lo` down; programs expect
+ * localhost to work, as runc and crun set it up. */
+int nook_loopback_up (const struct nook_namespaces *ns, nook_error_t *err);
+
 /* Child, in its own uts namespace: hostname and domainname. */
 int nook_set_hostname (const oci_container *cfg, const struct nook_namespaces *ns, nook_error_t *err);
 
