@@ -461,7 +461,7 @@ nook_container_create (const struct nook_create_opts *opts, pid_t *pid, nook_err
   int ret;
 
   if (!container_id_valid (opts->id))
-    return nook_make_error (err, 0, "invalid container id `%s`", opts->id);
+    return invalid_id_error (opts->id, err);
   if (load_bundle (opts->bundle, &c.bundle, &c.cfg, err) < 0)
     return -1;
   ret = create_steps (&c, err);

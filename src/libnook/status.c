@@ -72,7 +72,7 @@ nook_status_open_dir (const char *root, const char *id, bool lock, int *dirfd, n
   cleanup_close int fd = -1;
 
   if (!container_id_valid (id))
-    return nook_make_error (err, 0, "invalid container id `%s`", id);
+    return invalid_id_error (id, err);
   xasprintf (&path, "%s/%s", root, id);
   fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)

@@ -302,6 +302,25 @@ container_id_valid (const char *id)
 }
 
 int
+invalid_id_error (const char *id, nook_error_t *err)
+{
+  cleanup_free char *shown = xmalloc0 (strlen (id) * 4 + 1);
+  char *w = shown;
+  const unsigned char *p;
+
+  /* One error line, whatever the id holds: control bytes are escaped. */
+  for (p = (const unsigned char *) id; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      w += sprintf (w, "\\x%02x", *p);
+    else
+      *w++ = *p;
+  return nook_make_error (err, 0,
+                          "invalid container id `%s`: use letters, digits and `_.+-`, "
+                          "starting with a letter or digit",
+                          shown);
+}
+
+int
 process_start_time (pid_t pid, uint64_t *out, nook_error_t *err)
 {
   char path[64];

@@ -47,6 +47,8 @@ int parse_uint64 (const char *s, uint64_t *out);
 
 /* Container ids: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024 chars, as runc. */
 bool container_id_valid (const char *id);
+/* The error for an invalid id, printable on one line. */
+int invalid_id_error (const char *id, nook_error_t *err);
 
 /* Process start time (field 22 of /proc/PID/stat) to recognise PID reuse.
  * Returns 0 and *out = 0 when the process does not exist. */
