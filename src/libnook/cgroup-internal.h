@@ -91,6 +91,9 @@ int cgroup_write (const char *dir, const char *file, const char *value, const ch
                   const char *hint, nook_error_t *err);
 int cgroup_write_int64 (const char *dir, const char *file, int64_t value, const char *what,
                         nook_error_t *err);
+/* value in decimal, or negative for any value < 0 ("max" for a v2 limit,
+ * "*" for a v1 device number). */
+void cgroup_format_int64 (char *buf, size_t size, int64_t value, const char *negative);
 int cgroup_read (const char *dir, const char *file, char **out, nook_error_t *err);
 bool cgroup_file_exists (const char *dir, const char *file);
 
@@ -108,6 +111,10 @@ int cgroup_validate_resources (const oci_resources *res, nook_error_t *err);
 void cgroup_warn_kernel_memory (const oci_resources *res);
 /* "none"/"all" wildcard rules only: what v2 without eBPF can honour. */
 bool cgroup_devices_only_wildcards (const oci_resources *res);
+/* hugepageLimits, each into hugetlb.<pageSize>.<suffix>: the drivers
+ * differ only in the suffix ("limit_in_bytes" on v1, "max" on v2). */
+int cgroup_apply_hugetlb (const char *dir, const oci_resources *res, const char *suffix,
+                          nook_error_t *err);
 
 /* ---- cgroup.c: mounting one hierarchy for the container ---- */
 

@@ -297,15 +297,6 @@ static const struct device_rule default_devices[] = {
   { 'c', 5, 1, "rwm" },    /* /dev/console */
 };
 
-static void
-format_device_number (char *buf, size_t size, int64_t v)
-{
-  if (v < 0)
-    snprintf (buf, size, "*");
-  else
-    snprintf (buf, size, "%" PRId64, v);
-}
-
 static int
 write_device_rule (const char *dir, bool allow, const struct device_rule *r, nook_error_t *err)
 {
@@ -315,8 +306,8 @@ write_device_rule (const char *dir, bool allow, const struct device_rule *r, noo
     snprintf (line, sizeof (line), "a");
   else
     {
-      format_device_number (major, sizeof (major), r->major);
-      format_device_number (minor, sizeof (minor), r->minor);
+      cgroup_format_int64 (major, sizeof (major), r->major, "*");
+      cgroup_format_int64 (minor, sizeof (minor), r->minor, "*");
       snprintf (line, sizeof (line), "%c %s:%s %s", r->type, major, minor, r->access);
     }
   return cgroup_write (dir, allow ? "devices.allow" : "devices.deny", line,
@@ -360,20 +351,7 @@ devices_wanted (const oci_resources *res)
 static int
 apply_hugetlb (const char *dir, const oci_resources *res, nook_error_t *err)
 {
-  size_t i;
-
-  for (i = 0; i < res->hugepage_limits_len; i++)
-    {
-      const oci_hugepage_limit *l = &res->hugepage_limits[i];
-      cleanup_free char *file = NULL, *what = NULL, *value = NULL;
-      xasprintf (&file, "hugetlb.%s.limit_in_bytes", l->page_size);
-      xasprintf (&what, "linux.resources.hugepageLimits[%zu]", i);
-      xasprintf (&value, "%" PRIu64, l->limit);
-      if (cgroup_write (dir, file, value, what, "(no huge pages of that size on this host?)",
-                        err) < 0)
-        return -1;
-    }
-  return 0;
+  return cgroup_apply_hugetlb (dir, res, "limit_in_bytes", err);
 }
 
 static bool

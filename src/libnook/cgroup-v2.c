@@ -124,21 +124,12 @@ v2_write_int64 (const char *dir, const char *file, int64_t value, const char *wh
   return v2_write (dir, file, buf, what, err);
 }
 
-static void
-format_max (char *buf, size_t size, int64_t v)
-{
-  if (v < 0)
-    snprintf (buf, size, "max");
-  else
-    snprintf (buf, size, "%" PRId64, v);
-}
-
 static int
 write_max (const char *dir, const char *file, int64_t v, const char *what, const char *hint,
            nook_error_t *err)
 {
   char buf[32];
-  format_max (buf, sizeof (buf), v);
+  cgroup_format_int64 (buf, sizeof (buf), v, "max");
   if (hint == NULL)
     return v2_write (dir, file, buf, what, err);
   return cgroup_write (dir, file, buf, what, hint, err);
@@ -238,7 +229,7 @@ apply_cpu_max (const char *dir, const oci_cpu *c, nook_error_t *err)
   if (!quota && !period)
     return 0;
   /* Without a period the kernel keeps the current one. */
-  format_max (buf, sizeof (buf), quota ? c->quota : -1);
+  cgroup_format_int64 (buf, sizeof (buf), quota ? c->quota : -1, "max");
   if (period)
     snprintf (buf + strlen (buf), sizeof (buf) - strlen (buf), " %" PRIu64, c->period);
   return v2_write (dir, "cpu.max", buf, "linux.resources.cpu.quota/period", err);
@@ -286,20 +277,7 @@ apply_pids (const char *dir, const oci_resources *res, nook_error_t *err)
 int
 cgroup_v2_apply_hugetlb (const char *dir, const oci_resources *res, nook_error_t *err)
 {
-  size_t i;
-
-  for (i = 0; i < res->hugepage_limits_len; i++)
-    {
-      const oci_hugepage_limit *l = &res->hugepage_limits[i];
-      cleanup_free char *file = NULL, *what = NULL, *value = NULL;
-      xasprintf (&file, "hugetlb.%s.max", l->page_size);
-      xasprintf (&what, "linux.resources.hugepageLimits[%zu]", i);
-      xasprintf (&value, "%" PRIu64, l->limit);
-      if (cgroup_write (dir, file, value, what, "(no huge pages of that size on this host?)",
-                        err) < 0)
-        return -1;
-    }
-  return 0;
+  return cgroup_apply_hugetlb (dir, res, "max", err);
 }
 
 static int

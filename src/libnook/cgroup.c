@@ -29,6 +29,7 @@
 #include <linux/magic.h>
 #include <unistd.h>
 #include "cgroup-internal.h"
+#include "mountinfo.h"
 #include "utils.h"
 
 #ifndef N_ELEMENTS
@@ -83,12 +84,13 @@ static const char *const v2_mountpoint_by_mode[] = {
 
 /* ------------------------------------------------- /proc/self/{mountinfo,cgroup} */
 
+/* Strings point into the struct mountinfo they were read from. */
 struct cgroup_mount
 {
   bool v2;
-  char *mountpoint;
-  char *root;
-  char *options; /* super options: the controllers for v1 */
+  const char *mountpoint;
+  const char *root;
+  const char *options; /* super options: the controllers for v1 */
 };
 
 struct proc_cgroup
@@ -114,82 +116,23 @@ cgroup_controllers_have (const char *list, const char *controller)
   return false;
 }
 
-/* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo. */
-static void
-unescape_octal (char *s)
-{
-  char *w = s;
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
-          && s[3] <= '7')
-        {
-          *w++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-          s += 3;
-        }
-      else
-        *w++ = *s;
-    }
-  *w = '\0';
-}
-
-static void
-free_mounts (struct cgroup_mount *m, size_t n)
-{
-  size_t i;
-  for (i = 0; i < n; i++)
-    {
-      free (m[i].mountpoint);
-      free (m[i].root);
-      free (m[i].options);
-    }
-  free (m);
-}
-
-/* One mountinfo line: "id parent maj:min root mountpoint opts [tags] - type source superopts". */
-static bool
-parse_mountinfo_line (char *line, struct cgroup_mount *out)
-{
-  char *fields[32], *save = NULL, *tok;
-  size_t n = 0, i;
-
-  for (tok = strtok_r (line, " ", &save); tok && n < N_ELEMENTS (fields);
-       tok = strtok_r (NULL, " ", &save))
-    fields[n++] = tok;
-  for (i = 6; i + 1 < n; i++)
-    {
-      if (strcmp (fields[i], "-") != 0)
-        continue;
-      if (strcmp (fields[i + 1], "cgroup") != 0 && strcmp (fields[i + 1], "cgroup2") != 0)
-        return false;
-      out->v2 = strcmp (fields[i + 1], "cgroup2") == 0;
-      out->root = xstrdup (fields[3]);
-      out->mountpoint = xstrdup (fields[4]);
-      out->options = xstrdup (i + 3 < n ? fields[i + 3] : "");
-      unescape_octal (out->root);
-      unescape_octal (out->mountpoint);
-      return true;
-    }
-  return false;
-}
-
 static int
-read_cgroup_mounts (struct cgroup_mount **out, size_t *n_out, nook_error_t *err)
+read_cgroup_mounts (struct mountinfo *mi, struct cgroup_mount **out, size_t *n_out,
+                    nook_error_t *err)
 {
-  cleanup_free char *buf = NULL;
+  const struct mountinfo_entry *e;
   struct cgroup_mount *m = NULL;
-  char *line, *save = NULL;
   size_t n = 0;
 
-  if (read_all_file ("/proc/self/mountinfo", &buf, NULL, err) < 0)
+  if (mountinfo_open (mi, err) < 0)
     return -1;
-  for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+  while ((e = mountinfo_next (mi)) != NULL)
     {
-      struct cgroup_mount e = { 0 };
-      if (!parse_mountinfo_line (line, &e))
+      bool v2 = strcmp (e->fstype, "cgroup2") == 0;
+      if (!v2 && strcmp (e->fstype, "cgroup") != 0)
         continue;
       m = xrealloc (m, (n + 1) * sizeof (*m));
-      m[n++] = e;
+      m[n++] = (struct cgroup_mount) { v2, e->mount_point, e->root, e->super_options };
     }
   *out = m;
   *n_out = n;
@@ -341,22 +284,17 @@ add_hierarchies (struct cgroup_fs *fs, const struct cgroup_mount *m, size_t nm,
 static int
 cgroup_fs_discover (enum nook_cgroup_mode mode, struct cgroup_fs **out, nook_error_t *err)
 {
-  struct cgroup_mount *m = NULL;
+  cleanup_mountinfo struct mountinfo mi = MOUNTINFO_INIT;
+  cleanup_free struct cgroup_mount *m = NULL;
   struct proc_cgroup *c = NULL;
   size_t nm = 0, nc = 0;
   struct cgroup_fs *fs;
 
-  if (read_cgroup_mounts (&m, &nm, err) < 0)
+  if (read_cgroup_mounts (&mi, &m, &nm, err) < 0 || read_proc_cgroups (&c, &nc, err) < 0)
     return -1;
-  if (read_proc_cgroups (&c, &nc, err) < 0)
-    {
-      free_mounts (m, nm);
-      return -1;
-    }
   fs = xmalloc0 (sizeof (*fs));
   fs->mode = mode;
   add_hierarchies (fs, m, nm, c, nc);
-  free_mounts (m, nm);
   free_proc_cgroups (c, nc);
   if (fs->n == 0)
     {
@@ -980,6 +918,15 @@ cgroup_write (const char *dir, const char *file, const char *value, const char *
   return 0;
 }
 
+void
+cgroup_format_int64 (char *buf, size_t size, int64_t v, const char *negative)
+{
+  if (v < 0)
+    snprintf (buf, size, "%s", negative);
+  else
+    snprintf (buf, size, "%" PRId64, v);
+}
+
 int
 cgroup_write_int64 (const char *dir, const char *file, int64_t value, const char *what,
                     nook_error_t *err)
@@ -1233,6 +1180,26 @@ cgroup_devices_only_wildcards (const oci_resources *res)
         return false;
     }
   return true;
+}
+
+int
+cgroup_apply_hugetlb (const char *dir, const oci_resources *res, const char *suffix,
+                      nook_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; i < res->hugepage_limits_len; i++)
+    {
+      const oci_hugepage_limit *l = &res->hugepage_limits[i];
+      cleanup_free char *file = NULL, *what = NULL, *value = NULL;
+      xasprintf (&file, "hugetlb.%s.%s", l->page_size, suffix);
+      xasprintf (&what, "linux.resources.hugepageLimits[%zu]", i);
+      xasprintf (&value, "%" PRIu64, l->limit);
+      if (cgroup_write (dir, file, value, what, "(no huge pages of that size on this host?)",
+                        err) < 0)
+        return -1;
+    }
+  return 0;
 }
 
 /* ------------------------------------------------------------- mount */

@@ -1,4 +1,5 @@
-/* nook - the container's filesystem view: rootfs, mounts, devices, pivot.
+/* nook - the container's filesystem view: rootfs, mounts, pivot (the
+ * device nodes of /dev are devices.c's).
  *
  * Everything inside the rootfs is reached through fds: a destination is
  * resolved with openat2(RESOLVE_IN_ROOT) and mounted on through
@@ -34,9 +35,9 @@
 #include <linux/openat2.h>
 
 #include "mount.h"
+#include "mount-internal.h"
+#include "mountinfo.h"
 #include "utils.h"
-
-#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
 
 /* ---- Mount options ---- */
 
@@ -244,11 +245,9 @@ mount_parse_options (char **options, size_t n, struct nook_mount_flags *out, noo
 
 /* ---- Paths ---- */
 
-/* Lexically clean an absolute path ("//a/./b/../c/" -> "/a/c"); ".." stops at
- * "/" as it does in the container.  Only for comparisons: resolution in the
- * rootfs is the kernel's job. */
-static char *
-path_clean (const char *path)
+/* Only for comparisons: resolution in the rootfs is the kernel's job. */
+char *
+mount_path_clean (const char *path)
 {
   char *out = xmalloc0 (strlen (path) + 2);
   size_t o = 0;
@@ -284,10 +283,10 @@ path_clean (const char *path)
   return out;
 }
 
-static bool
-path_is (const char *path, const char *clean)
+bool
+mount_path_is (const char *path, const char *clean)
 {
-  cleanup_free char *p = path_clean (path);
+  cleanup_free char *p = mount_path_clean (path);
   return strcmp (p, clean) == 0;
 }
 
@@ -304,10 +303,8 @@ path_has_prefix (const char *path, const char *prefix)
   return strncmp (path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-#define FD_PATH_SIZE 32
-
-static const char *
-fd_path (char buf[FD_PATH_SIZE], int fd)
+const char *
+mount_fd_path (char buf[FD_PATH_SIZE], int fd)
 {
   snprintf (buf, FD_PATH_SIZE, "/proc/self/fd/%d", fd);
   return buf;
@@ -451,6 +448,12 @@ resolve_in_root (int rootfd, const char *dest, enum create_kind kind, nook_error
   return nook_make_error (err, ELOOP, "resolve `%s` in rootfs", dest);
 }
 
+int
+mount_resolve_dir (int rootfd, const char *dir, nook_error_t *err)
+{
+  return resolve_in_root (rootfd, dir, CREATE_DIR, err);
+}
+
 /* Which mount fd is on, and where (as the host sees it). */
 static int
 fd_whereabouts (int fd, uint64_t *mnt_id, char *buf, size_t size)
@@ -462,7 +465,7 @@ fd_whereabouts (int fd, uint64_t *mnt_id, char *buf, size_t size)
   if (statx (fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &st) < 0)
     return -1;
   *mnt_id = st.stx_mnt_id;
-  n = readlink (fd_path (p, fd), buf, size - 1);
+  n = readlink (mount_fd_path (p, fd), buf, size - 1);
   if (n < 0)
     return -1;
   buf[n] = '\0';
@@ -490,116 +493,7 @@ reopen_mount_top (int rootfd, const char *dest, int lowerfd, nook_error_t *err)
   return steal_fd (&fd);
 }
 
-/* ---- /proc/self/mountinfo ---- */
-
-struct mountinfo_entry
-{
-  char *root;
-  char *mount_point;
-  char *fstype;
-  bool shared;
-};
-
-typedef int (*mountinfo_fn) (const struct mountinfo_entry *e, void *arg, nook_error_t *err);
-
-/* Undo the kernel's octal escapes (\040 for a space...) in place. */
-static void
-unescape_octal (char *s)
-{
-  char *w = s;
-
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
-          && s[3] <= '7')
-        {
-          *w++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-          s += 3;
-        }
-      else
-        *w++ = *s;
-    }
-  *w = '\0';
-}
-
-/* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw" */
-static int
-parse_mountinfo_line (char *line, struct mountinfo_entry *e)
-{
-  char *save = NULL;
-  char *tok;
-  int field = 0;
-  bool optional_done = false;
-
-  memset (e, 0, sizeof *e);
-  for (tok = strtok_r (line, " ", &save); tok; tok = strtok_r (NULL, " ", &save), field++)
-    {
-      if (field == 3)
-        e->root = tok;
-      else if (field == 4)
-        e->mount_point = tok;
-      else if (field > 5 && !optional_done)
-        {
-          if (strcmp (tok, "-") == 0)
-            optional_done = true;
-          else if (strncmp (tok, "shared:", 7) == 0)
-            e->shared = true;
-        }
-      else if (optional_done && e->fstype == NULL)
-        e->fstype = tok;
-    }
-  if (e->root == NULL || e->mount_point == NULL || e->fstype == NULL)
-    return -1;
-  unescape_octal (e->root);
-  unescape_octal (e->mount_point);
-  return 0;
-}
-
-static int
-mountinfo_foreach (mountinfo_fn fn, void *arg, nook_error_t *err)
-{
-  cleanup_free char *buf = NULL;
-  char *save = NULL;
-  size_t len;
-
-  if (read_all_file ("/proc/self/mountinfo", &buf, &len, err) < 0)
-    return -1;
-  for (char *line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      struct mountinfo_entry e;
-
-      if (parse_mountinfo_line (line, &e) < 0)
-        continue;
-      if (fn (&e, arg, err) < 0)
-        return -1;
-    }
-  return 0;
-}
-
 /* ---- Preparing the rootfs ---- */
-
-struct parent_mount
-{
-  const char *rootfs;
-  char *mount_point;
-  bool shared;
-};
-
-static int
-find_parent_mount (const struct mountinfo_entry *e, void *arg, nook_error_t *err)
-{
-  struct parent_mount *pm = arg;
-
-  /* ">=": of mounts stacked on one point, the last listed is on top. */
-  if (path_has_prefix (pm->rootfs, e->mount_point)
-      && (pm->mount_point == NULL || strlen (e->mount_point) >= strlen (pm->mount_point)))
-    {
-      free (pm->mount_point);
-      pm->mount_point = xstrdup (e->mount_point);
-      pm->shared = e->shared;
-    }
-  return 0;
-}
 
 /* pivot_root refuses a shared parent, and binding the rootfs under a shared
  * parent would propagate the bind to the host: make that one mount private
@@ -607,16 +501,22 @@ find_parent_mount (const struct mountinfo_entry *e, void *arg, nook_error_t *err
 static int
 make_rootfs_parent_private (const char *rootfs, nook_error_t *err)
 {
-  struct parent_mount pm = { .rootfs = rootfs };
-  cleanup_free char *mount_point = NULL;
+  cleanup_mountinfo struct mountinfo mi = MOUNTINFO_INIT;
+  const struct mountinfo_entry *e;
+  const char *mount_point = NULL;
+  bool shared = false;
 
-  if (mountinfo_foreach (find_parent_mount, &pm, err) < 0)
-    {
-      free (pm.mount_point);
-      return -1;
-    }
-  mount_point = pm.mount_point;
-  if (mount_point == NULL || !pm.shared)
+  if (mountinfo_open (&mi, err) < 0)
+    return -1;
+  while ((e = mountinfo_next (&mi)) != NULL)
+    /* ">=": of mounts stacked on one point, the last listed is on top. */
+    if (path_has_prefix (rootfs, e->mount_point)
+        && (mount_point == NULL || strlen (e->mount_point) >= strlen (mount_point)))
+      {
+        mount_point = e->mount_point;
+        shared = e->shared != 0;
+      }
+  if (mount_point == NULL || !shared)
     return 0;
   if (mount (NULL, mount_point, NULL, MS_PRIVATE, NULL) < 0)
     return nook_make_error (err, errno, "make `%s` (the mount holding the rootfs) private", mount_point);
@@ -730,7 +630,7 @@ check_destination (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *e
   if (sfs.f_type != PROC_SUPER_MAGIC)
     return 0;
   for (size_t i = 0; i < ARRAY_SIZE (proc_bind_allowed); i++)
-    if (path_is (job->dest, proc_bind_allowed[i]))
+    if (mount_path_is (job->dest, proc_bind_allowed[i]))
       return 0;
   return mount_error (job, EPERM, "the destination is inside /proc", err);
 }
@@ -769,7 +669,7 @@ remount_bind (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
 
   if (job_top (ctx, job, err) < 0)
     return -1;
-  if (mount (NULL, fd_path (p, job->topfd), NULL, flags, NULL) == 0)
+  if (mount (NULL, mount_fd_path (p, job->topfd), NULL, flags, NULL) == 0)
     return 0;
   if (errno != EPERM)
     return mount_error (job, errno, "remount", err);
@@ -792,7 +692,7 @@ mount_bind (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
 {
   char p[FD_PATH_SIZE];
 
-  if (mount (job->source, fd_path (p, job->destfd), NULL, MS_BIND | (job->req.f.flags & MS_REC), NULL) < 0)
+  if (mount (job->source, mount_fd_path (p, job->destfd), NULL, MS_BIND | (job->req.f.flags & MS_REC), NULL) < 0)
     return mount_error (job, errno, NULL, err);
   if ((job->req.f.flags & PER_MOUNT_FLAGS) == 0)
     return 0;
@@ -804,7 +704,7 @@ mount_fs (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
 {
   char p[FD_PATH_SIZE];
 
-  if (mount (job->source, fd_path (p, job->destfd), job->type, job->req.f.flags & ~MS_REC,
+  if (mount (job->source, mount_fd_path (p, job->destfd), job->type, job->req.f.flags & ~MS_REC,
              job->req.f.data)
       == 0)
     return 0;
@@ -848,7 +748,7 @@ tmpfs_copy_up (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
 static int
 mount_tmpfs (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
 {
-  bool is_dev = path_is (job->dest, "/dev");
+  bool is_dev = mount_path_is (job->dest, "/dev");
   bool late_ro = (job->req.f.flags & MS_RDONLY) && (job->req.copyup || is_dev);
 
   if (job->req.copyup)
@@ -895,7 +795,7 @@ finish_mount (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
     {
       if (job_top (ctx, job, err) < 0)
         return -1;
-      if (mount (NULL, fd_path (p, job->topfd), NULL, job->req.f.propagation, NULL) < 0)
+      if (mount (NULL, mount_fd_path (p, job->topfd), NULL, job->req.f.propagation, NULL) < 0)
         return mount_error (job, errno, "set propagation", err);
     }
   if (job->req.rec_set || job->req.rec_clear || job->req.rec_atime)
@@ -979,7 +879,7 @@ do_config_mount (struct setup_ctx *ctx, const oci_mount *m, nook_error_t *err)
 
   if (prepare_job (m, &job, err) < 0)
     return -1;
-  if (strcmp (job.type, "bind") == 0 && path_is (job.dest, "/dev"))
+  if (strcmp (job.type, "bind") == 0 && mount_path_is (job.dest, "/dev"))
     ctx->dev_bound = true;
   if (open_destination (ctx, &job, err) < 0)
     return -1;
@@ -1111,178 +1011,7 @@ copy_dir_contents (int srcfd, int dstfd, const char *where, nook_error_t *err)
   return 0;
 }
 
-/* ---- Devices ---- */
-
-static const struct
-{
-  const char *name;
-  mode_t kind;
-  bool numbered;
-} device_types[] = {
-  { "c", S_IFCHR, true }, { "u", S_IFCHR, true }, { "b", S_IFBLK, true }, { "p", S_IFIFO, false },
-};
-
-static const struct
-{
-  const char *path;
-  unsigned int major;
-  unsigned int minor;
-} default_devices[] = {
-  { "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
-  { "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
-};
-
-static const struct
-{
-  const char *name;
-  const char *target;
-  const char *host_needs; /* only when this exists on the host */
-} dev_links[] = {
-  { "fd", "/proc/self/fd", NULL },
-  { "stdin", "/proc/self/fd/0", NULL },
-  { "stdout", "/proc/self/fd/1", NULL },
-  { "stderr", "/proc/self/fd/2", NULL },
-  { "ptmx", "pts/ptmx", NULL },
-  { "core", "/proc/kcore", "/proc/kcore" },
-};
-
-static int
-device_kind (const oci_device *d, mode_t *kind, nook_error_t *err)
-{
-  for (size_t i = 0; i < ARRAY_SIZE (device_types); i++)
-    {
-      if (d->type == NULL || strcmp (d->type, device_types[i].name) != 0)
-        continue;
-      if (device_types[i].numbered && !(d->has_major && d->has_minor))
-        return nook_make_error (err, 0, "device `%s`: type `%s` needs a major and a minor",
-                                d->path, d->type);
-      *kind = device_types[i].kind;
-      return 0;
-    }
-  return nook_make_error (err, 0, "device `%s`: unknown type `%s`", d->path,
-                          d->type ? d->type : "");
-}
-
-/* mknod is refused in a user namespace: cover an empty file with the
- * host's node of the same path instead, as runc does. */
-static int
-bind_host_device (int parentfd, const char *name, const char *path, nook_error_t *err)
-{
-  cleanup_close int fd = -1;
-  char p[FD_PATH_SIZE];
-
-  if (mknodat (parentfd, name, S_IFREG | 0000, 0) < 0 && errno != EEXIST)
-    return nook_make_error (err, errno, "create `%s`", path);
-  fd = openat (parentfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return nook_make_error (err, errno, "open `%s`", path);
-  if (mount (path, fd_path (p, fd), NULL, MS_BIND, NULL) < 0)
-    return nook_make_error (err, errno, "bind the host's `%s`", path);
-  return 0;
-}
-
-/* The parent directory and final name of a device path. */
-static int
-open_device_parent (int rootfd, const char *clean, const char **name, nook_error_t *err)
-{
-  cleanup_free char *dir = NULL;
-  const char *slash = strrchr (clean, '/');
-
-  if (slash[1] == '\0')
-    return nook_make_error (err, 0, "device `%s`: not a file path", clean);
-  *name = slash + 1;
-  dir = strndup (clean, slash - clean);
-  return resolve_in_root (rootfd, dir, CREATE_DIR, err);
-}
-
-/* An existing entry is left alone, as runc does. */
-static int
-create_device (int rootfd, const oci_device *d, nook_error_t *err)
-{
-  cleanup_free char *clean = NULL;
-  cleanup_close int parent = -1;
-  const char *name = NULL;
-  mode_t kind = 0, perm;
-  dev_t dev;
-
-  if (d->path == NULL)
-    return nook_make_error (err, 0, "device: missing path");
-  if (device_kind (d, &kind, err) < 0)
-    return -1;
-  clean = path_clean (d->path);
-  parent = open_device_parent (rootfd, clean, &name, err);
-  if (parent < 0)
-    return -1;
-  perm = d->has_file_mode ? (d->file_mode & 07777) : 0666;
-  dev = kind == S_IFIFO ? 0 : makedev (d->major, d->minor);
-  if (mknodat (parent, name, kind | perm, dev) < 0)
-    {
-      if (errno == EEXIST)
-        return 0;
-      if (errno == EPERM && kind != S_IFIFO)
-        return bind_host_device (parent, name, clean, err);
-      return nook_make_error (err, errno, "mknod `%s`", clean);
-    }
-  if (fchownat (parent, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return nook_make_error (err, errno, "chown `%s`", clean);
-  return 0;
-}
-
-static bool
-device_configured (const oci_linux *l, const char *path)
-{
-  for (size_t i = 0; l && i < l->devices_len; i++)
-    if (l->devices[i].path && path_is (l->devices[i].path, path))
-      return true;
-  return false;
-}
-
-static int
-create_devices (struct setup_ctx *ctx, nook_error_t *err)
-{
-  const oci_linux *l = ctx->cfg->linux;
-
-  for (size_t i = 0; i < ARRAY_SIZE (default_devices); i++)
-    {
-      oci_device d = {
-        .type = (char *) "c",
-        .path = (char *) default_devices[i].path,
-        .major = default_devices[i].major,
-        .has_major = true,
-        .minor = default_devices[i].minor,
-        .has_minor = true,
-      };
-
-      if (device_configured (l, d.path))
-        continue;
-      if (create_device (ctx->rootfd, &d, err) < 0)
-        return -1;
-    }
-  for (size_t i = 0; l && i < l->devices_len; i++)
-    if (create_device (ctx->rootfd, &l->devices[i], err) < 0)
-      return -1;
-  return 0;
-}
-
-static int
-create_dev_links (struct setup_ctx *ctx, nook_error_t *err)
-{
-  cleanup_close int devfd = resolve_in_root (ctx->rootfd, "/dev", CREATE_DIR, err);
-
-  if (devfd < 0)
-    return -1;
-  if (mkdirat (devfd, "pts", 0755) < 0 && errno != EEXIST)
-    return nook_make_error (err, errno, "mkdir `/dev/pts`");
-  for (size_t i = 0; i < ARRAY_SIZE (dev_links); i++)
-    {
-      if (dev_links[i].host_needs && access (dev_links[i].host_needs, F_OK) < 0)
-        continue;
-      if (symlinkat (dev_links[i].target, devfd, dev_links[i].name) < 0 && errno != EEXIST)
-        return nook_make_error (err, errno, "symlink `/dev/%s` -> `%s`", dev_links[i].name,
-                                dev_links[i].target);
-    }
-  return 0;
-}
+/* ---- /dev ---- */
 
 static int
 set_dev_readonly (struct setup_ctx *ctx, nook_error_t *err)
@@ -1297,18 +1026,9 @@ set_dev_readonly (struct setup_ctx *ctx, nook_error_t *err)
 static int
 setup_dev (struct setup_ctx *ctx, nook_error_t *err)
 {
-  mode_t old_umask;
-  int ret;
-
   if (ctx->dev_bound)
     return 0;
-  /* fileMode is the exact mode the config asks for. */
-  old_umask = umask (0);
-  ret = create_devices (ctx, err);
-  if (ret == 0)
-    ret = create_dev_links (ctx, err);
-  umask (old_umask);
-  if (ret < 0)
+  if (devices_create (ctx->rootfd, ctx->cfg->linux, err) < 0)
     return -1;
   return ctx->dev_ro ? set_dev_readonly (ctx, err) : 0;
 }
@@ -1348,10 +1068,8 @@ pivot_to (const char *rootfs, nook_error_t *err)
  * the container should not get (mnt_too_revealing) and are one chroot
  * escape away: drop them first, as runc does. */
 static int
-hide_host_proc_sys (const struct mountinfo_entry *e, void *arg, nook_error_t *err)
+hide_if_host_proc_sys (const struct mountinfo_entry *e, const char *rootfs, nook_error_t *err)
 {
-  const char *rootfs = arg;
-
   if (strcmp (e->root, "/") != 0 || (strcmp (e->fstype, "proc") != 0 && strcmp (e->fstype, "sysfs") != 0)
       || path_has_prefix (e->mount_point, rootfs))
     return 0;
@@ -1367,11 +1085,25 @@ hide_host_proc_sys (const struct mountinfo_entry *e, void *arg, nook_error_t *er
 }
 
 static int
+hide_host_proc_sys (const char *rootfs, nook_error_t *err)
+{
+  cleanup_mountinfo struct mountinfo mi = MOUNTINFO_INIT;
+  const struct mountinfo_entry *e;
+
+  if (mountinfo_open (&mi, err) < 0)
+    return -1;
+  while ((e = mountinfo_next (&mi)) != NULL)
+    if (hide_if_host_proc_sys (e, rootfs, err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
 move_to (const char *rootfs, nook_error_t *err)
 {
   cleanup_close int newroot = -1;
 
-  if (mountinfo_foreach (hide_host_proc_sys, (void *) rootfs, err) < 0)
+  if (hide_host_proc_sys (rootfs, err) < 0)
     return -1;
   newroot = open (rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (newroot < 0)
