@@ -179,9 +179,10 @@ log_message (enum nook_log_level level, const char *msg)
   if (level == NOOK_LOG_LEVEL_DEBUG && !log_config.debug)
     return;
   log_to_file (level, msg);
-  /* With a log file, stderr still gets errors and warnings: a person at a
-   * terminal must see them too, and conmon/shims read stderr as well. */
-  if (level <= NOOK_LOG_LEVEL_WARNING || log_config.fd < 0)
+  /* With a log file, stderr still gets errors (shims and conmon show the
+   * runtime's stderr too), but not warnings: a warning from the container
+   * init would land in the container's own stderr stream. */
+  if (level == NOOK_LOG_LEVEL_ERROR || log_config.fd < 0)
     {
       if (level == NOOK_LOG_LEVEL_ERROR)
         fprintf (stderr, "nook: %s\n", msg);

@@ -249,6 +249,16 @@ out:
   return ret;
 }
 
+static bool
+in_set (char **names, size_t n, const char *name)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (strcmp (names[i], name) == 0)
+      return true;
+  return false;
+}
+
 static int
 raise_ambient (const oci_capabilities *c, nook_error_t *err)
 {
@@ -260,11 +270,19 @@ raise_ambient (const oci_capabilities *c, nook_error_t *err)
       cap_value_t v;
       if (capability_lookup (c->ambient[i], &v, err) < 0)
         return -1;
-      if (cap_set_ambient (v, CAP_SET) < 0)
-        return nook_make_error (err, errno,
-                                "raise ambient capability %s (it must also be permitted and "
-                                "inheritable)",
-                                c->ambient[i]);
+      if (cap_set_ambient (v, CAP_SET) == 0)
+        continue;
+      /* The kernel wants ambient ⊆ permitted ∩ inheritable; `runc spec`
+       * writes ambient sets without inheritable ones, and runc only warns.
+       * Do the same, naming the capability, rather than refuse such configs. */
+      if (errno == EPERM && !in_set (c->inheritable, c->inheritable_len, c->ambient[i]))
+        {
+          nook_warning ("process.capabilities.ambient: %s not raised: it is not in the "
+                        "inheritable set",
+                        c->ambient[i]);
+          continue;
+        }
+      return nook_make_error (err, errno, "raise ambient capability %s", c->ambient[i]);
     }
   return 0;
 }
