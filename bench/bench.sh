@@ -112,7 +112,8 @@ measure_run() {
 # measure_lifecycle RT ID: sets US to the microseconds it took.
 measure_lifecycle() {
 	local rt=$1 id=$2 bin=${BIN[$1]} root=$work/state/$1 t0 t1 pid=
-	local pidfile=$work/pid.$rt
+	# On the tmpfs, as containerd keeps pid files under /run.
+	local pidfile=$work/state/pid.$rt
 	LIVE_IDS+=("$rt:$id")
 	t0=${EPOCHREALTIME/[.,]/}
 	"$bin" --root "$root" create --bundle "$bundle" --pid-file "$pidfile" "$id" </dev/null >/dev/null ||

@@ -183,7 +183,9 @@ kill_everything (struct loaded *l, nook_error_t *err)
    * namespace; the init itself is signalled too in case it is elsewhere. */
   if (l->st.cgroup_manager && signal_all (&l->st, SIGKILL, &ignored) < 0)
     nook_log_error (&ignored);
-  if (l->st.pid > 0 && signal_init (&l->st, SIGKILL, &ignored) < 0)
+  if (l->st.pid <= 0)
+    return 0;
+  if (signal_init (&l->st, SIGKILL, &ignored) < 0)
     nook_error_release (&ignored);
   return wait_for_exit (&l->st, 10000, err);
 }

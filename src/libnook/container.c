@@ -300,35 +300,31 @@ owner_name (void)
   return s;
 }
 
-static void
-fill_status (const struct create_ctx *c, struct nook_status *st)
-{
-  memset (st, 0, sizeof (*st));
-  st->id = (char *) c->opts->id;
-  st->pid = c->pid;
-  st->bundle = c->bundle;
-  st->rootfs = c->rootfs;
-  st->cgroup_manager = c->cg->manager;
-  st->cgroup_path = c->cg->path;
-  st->annotations = c->cfg->annotations;
-}
-
+/* Written once, when the init is ready: a second write would replace the
+ * file, and ext4 flushes data on rename-over-existing (auto_da_alloc),
+ * which costs a millisecond per create.  A create killed before this point
+ * leaves a "creating" dir that delete removes. */
 static int
-record_status (const struct create_ctx *c, bool initialized, nook_error_t *err)
+record_status (const struct create_ctx *c, nook_error_t *err)
 {
-  struct nook_status st;
   cleanup_free char *created = timestamp_rfc3339 ();
   cleanup_free char *owner = owner_name ();
-  int ret;
+  struct nook_status st = {
+    .id = (char *) c->opts->id,
+    .pid = c->pid,
+    .initialized = true,
+    .bundle = c->bundle,
+    .rootfs = c->rootfs,
+    .created = created,
+    .owner = owner,
+    .cgroup_manager = c->cg->manager,
+    .cgroup_path = c->cg->path,
+    .annotations = c->cfg->annotations,
+  };
 
-  fill_status (c, &st);
-  st.created = created;
-  st.owner = owner;
-  st.initialized = initialized;
-  ret = process_start_time (c->pid, &st.pid_start_time, err);
-  if (ret == 0)
-    ret = nook_status_write (c->dirfd, &st, err);
-  return ret;
+  if (process_start_time (c->pid, &st.pid_start_time, err) < 0)
+    return -1;
+  return nook_status_write (c->dirfd, &st, err);
 }
 
 static int
@@ -355,8 +351,6 @@ parent_drive_init (struct create_ctx *c, nook_error_t *err)
 {
   const oci_resources *res = c->cfg->linux ? c->cfg->linux->resources : NULL;
 
-  if (record_status (c, false, err) < 0)
-    return -1;
   if (nook_cgroup_enter (c->cg, c->pid, res, err) < 0)
     return -1;
   c->cgroup_entered = true;
@@ -364,7 +358,7 @@ parent_drive_init (struct create_ctx *c, nook_error_t *err)
     return -1;
   if (nook_sync_expect (c->sync[0], NOOK_SYNC_CHILD_READY, err) < 0)
     return -1;
-  if (record_status (c, true, err) < 0)
+  if (record_status (c, err) < 0)
     return -1;
   if (c->opts->pid_file && write_pid_file (c->opts->pid_file, c->pid, err) < 0)
     return -1;

@@ -141,8 +141,6 @@ nook_status_write (int dirfd, const struct nook_status *st, nook_error_t *err)
   gen_integer (g, "pid", st->pid);
   /* Start times exceed 2^53 never in practice; stored as an integer. */
   gen_integer (g, "pidStartTime", (long long) st->pid_start_time);
-  yajl_gen_string (g, (const unsigned char *) "initialized", 11);
-  yajl_gen_bool (g, st->initialized);
   gen_string (g, "bundle", st->bundle);
   gen_string (g, "rootfs", st->rootfs);
   gen_string (g, "created", st->created);
@@ -200,7 +198,6 @@ nook_status_read (int dirfd, const char *id, struct nook_status *st, nook_error_
   cleanup_free char *data = NULL;
   char errbuf[256];
   yajl_val root;
-  const char *initialized[] = { "initialized", NULL };
 
   memset (st, 0, sizeof (*st));
   if (read_all_file_at (dirfd, STATUS_FILE, &data, NULL, err) < 0)
@@ -220,7 +217,7 @@ nook_status_read (int dirfd, const char *id, struct nook_status *st, nook_error_
   st->id = xstrdup (id);
   st->pid = tree_integer (root, "pid");
   st->pid_start_time = tree_integer (root, "pidStartTime");
-  st->initialized = YAJL_IS_TRUE (yajl_tree_get (root, initialized, yajl_t_true));
+  st->initialized = true;
   st->bundle = tree_string (root, "bundle");
   st->rootfs = tree_string (root, "rootfs");
   st->created = tree_string (root, "created");

@@ -1,7 +1,9 @@
 /* nook - the state directory: one dir per container under --root.
  *
  * <root>/<id>/status.json  what nook needs later (pid, start time, bundle,
- *                          cgroup, annotations), replaced atomically
+ *                          cgroup, annotations), written once (tmp + rename)
+ *                          when create has finished; until then the
+ *                          container is "creating"
  * <root>/<id>/exec.fifo    exists between create and start; the container
  *                          init blocks reading it until `start` writes
  * Writers (create, start, kill, delete) hold an exclusive flock on the
@@ -24,7 +26,7 @@ struct nook_status
   char *id;
   pid_t pid;
   uint64_t pid_start_time; /* tells a reused pid from ours */
-  bool initialized;        /* false while create is still setting up */
+  bool initialized;        /* status.json exists: create finished */
   char *bundle;
   char *rootfs;
   char *created; /* RFC 3339 */
