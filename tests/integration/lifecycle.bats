@@ -189,9 +189,30 @@ wait_for_go_args() {
 	[ "$(pid_of "$ID-a")" != "$(pid_of "$ID-b")" ]
 }
 
-@test "lifecycle: run --no-new-keyring is accepted" {
-	set_args sh -c 'echo keyring-ok'
+# keyring-id (a static helper built by `make check`) prints the caller's
+# session keyring serial.
+keyring_id_helper() {
+	local helper=${NOOK_BUILDDIR:?}/tests/integration/keyring-id
+	[ -x "$helper" ] || fail "$helper is missing: build it with make check"
+	cp "$helper" "$BUNDLE/rootfs/bin/keyring-id"
+	echo "$helper"
+}
+
+@test "lifecycle: the container gets a session keyring of its own" {
+	helper=$(keyring_id_helper)
+	host=$("$helper")
+	set_args /bin/keyring-id
+	run nook run --bundle "$BUNDLE" "$ID" </dev/null
+	assert_success
+	[[ $output =~ ^[0-9]+$ ]] || fail "no keyring id: $output"
+	[ "$output" != "$host" ] || fail "the container shares the caller's session keyring $host"
+}
+
+@test "lifecycle: run --no-new-keyring keeps the caller's session keyring" {
+	helper=$(keyring_id_helper)
+	host=$("$helper")
+	set_args /bin/keyring-id
 	run nook run --no-new-keyring --bundle "$BUNDLE" "$ID" </dev/null
 	assert_success
-	assert_output keyring-ok
+	assert_output "$host"
 }
