@@ -6,11 +6,13 @@
 #include <string.h>
 #include "nook.h"
 #include "error.h"
+#include "reexec.h"
 
 static const struct nook_command commands[] = {
   { "create", nook_cmd_create, "create a container (the process waits for `start`)" },
   { "start", nook_cmd_start, "start the user process of a created container" },
   { "run", nook_cmd_run, "create and start a container" },
+  { "exec", nook_cmd_exec, "run a new process in a container" },
   { "state", nook_cmd_state, "print the state of a container as JSON" },
   { "kill", nook_cmd_kill, "send a signal to a container's process" },
   { "delete", nook_cmd_delete, "delete a stopped container (or any, with --force)" },
@@ -115,6 +117,7 @@ main (int argc, char **argv)
   size_t i;
   int r;
 
+  nook_reexec_init (argv);
   r = parse_global (argc, argv, &g, &bad);
   /* Logging first, so even a usage error reaches --log. */
   if (init_logging (&g) != 0)

@@ -18,6 +18,7 @@
 struct nook_cgroup_ops
 {
   int (*enter) (struct nook_cgroup *cg, pid_t pid, const oci_resources *res, nook_error_t *err);
+  int (*attach) (struct nook_cgroup *cg, pid_t pid, nook_error_t *err);
   int (*kill_all) (struct nook_cgroup *cg, int sig, nook_error_t *err);
   int (*pids) (struct nook_cgroup *cg, pid_t **pids, size_t *n, nook_error_t *err);
   int (*destroy) (struct nook_cgroup *cg, nook_error_t *err);
@@ -59,6 +60,8 @@ struct cgroup_fs
 /* ---- cgroup.c: hierarchies ---- */
 
 void cgroup_fs_free_priv (void *priv);
+/* Move pid into the container's existing cgroup in every hierarchy. */
+int cgroup_fs_attach (struct nook_cgroup *cg, pid_t pid, nook_error_t *err);
 /* After a successful enter(): record what was created in cg->path. */
 void cgroup_fs_entered (struct nook_cgroup *cg);
 /* What fd points to, for messages ("fd N" when unknown); malloc'd. */

@@ -746,6 +746,7 @@ v1_mount (struct nook_cgroup *cg, int target_fd, unsigned long mount_flags, bool
 
 const struct nook_cgroup_ops cgroup_v1_ops = {
   .enter = v1_enter,
+  .attach = cgroup_fs_attach,
   .kill_all = v1_kill_all,
   .pids = v1_pids,
   .destroy = v1_destroy,

@@ -383,6 +383,7 @@ v2_mount (struct nook_cgroup *cg, int target_fd, unsigned long mount_flags, bool
 
 const struct nook_cgroup_ops cgroup_v2_ops = {
   .enter = v2_enter,
+  .attach = cgroup_fs_attach,
   .kill_all = v2_kill_all,
   .pids = v2_pids,
   .destroy = v2_destroy,

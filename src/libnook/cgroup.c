@@ -637,6 +637,30 @@ nook_cgroup_enter (struct nook_cgroup *cg, pid_t pid, const oci_resources *res,
 }
 
 int
+cgroup_fs_attach (struct nook_cgroup *cg, pid_t pid, nook_error_t *err)
+{
+  struct cgroup_fs *fs = cg->priv;
+  char buf[32];
+  int len = snprintf (buf, sizeof (buf), "%d", (int) pid);
+  size_t i;
+
+  for (i = 0; i < fs->n; i++)
+    {
+      cleanup_free char *procs = NULL;
+      xasprintf (&procs, "%s/cgroup.procs", fs->h[i].dir);
+      if (write_existing_file_at (AT_FDCWD, procs, buf, len, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+nook_cgroup_attach (struct nook_cgroup *cg, pid_t pid, nook_error_t *err)
+{
+  return cg->ops->attach (cg, pid, err);
+}
+
+int
 nook_cgroup_kill_all (struct nook_cgroup *cg, int sig, nook_error_t *err)
 {
   return cg->ops->kill_all (cg, sig, err);

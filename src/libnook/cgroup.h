@@ -41,6 +41,9 @@ int nook_cgroup_load (const char *manager, const char *path, struct nook_cgroup 
 int nook_cgroup_enter (struct nook_cgroup *cg, pid_t pid, const oci_resources *res,
                        nook_error_t *err);
 
+/* Move pid into the existing cgroup (exec joins the container). */
+int nook_cgroup_attach (struct nook_cgroup *cg, pid_t pid, nook_error_t *err);
+
 /* Send sig to every process in the cgroup. */
 int nook_cgroup_kill_all (struct nook_cgroup *cg, int sig, nook_error_t *err);
 

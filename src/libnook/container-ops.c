@@ -10,21 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "container.h"
+#include "container-internal.h"
 #include "cgroup.h"
+#include "hooks.h"
 #include "status.h"
+#include "terminal.h"
 #include "utils.h"
 
-/* An opened container: its locked (or not) state dir, what status.json
- * says and what that means now. */
-struct loaded
-{
-  int dirfd;
-  struct nook_status st;
-  enum nook_container_status status;
-};
-
-static void
-loaded_release (struct loaded *l)
+void
+nook_loaded_release (struct nook_loaded *l)
 {
   if (l->dirfd >= 0)
     close (l->dirfd);
@@ -32,8 +26,9 @@ loaded_release (struct loaded *l)
   nook_status_free (&l->st);
 }
 
-static int
-load (const char *root, const char *id, bool lock, struct loaded *l, nook_error_t *err)
+int
+nook_container_load (const char *root, const char *id, bool lock, struct nook_loaded *l,
+                     nook_error_t *err)
 {
   l->dirfd = -1;
   memset (&l->st, 0, sizeof (l->st));
@@ -42,20 +37,105 @@ load (const char *root, const char *id, bool lock, struct loaded *l, nook_error_
   if (nook_status_read (l->dirfd, id, &l->st, err) < 0
       || nook_status_compute (l->dirfd, &l->st, &l->status, err) < 0)
     {
-      loaded_release (l);
+      nook_loaded_release (l);
       return -1;
     }
   return 0;
 }
 
+/* The config the container was created with, kept in its state dir. */
+int
+nook_load_state_config (const struct nook_loaded *l, oci_container **cfg, nook_error_t *err)
+{
+  cleanup_free char *data = NULL, *msg = NULL;
+  size_t len;
+
+  *cfg = NULL;
+  if (read_all_file_at (l->dirfd, NOOK_STATE_CONFIG, &data, &len, err) < 0)
+    {
+      /* A container that never finished create has none: nothing to run. */
+      if ((*err)->status != ENOENT)
+        return -1;
+      nook_error_release (err);
+      return 0;
+    }
+  if (oci_container_parse_data (data, len, cfg, &msg) < 0)
+    return nook_make_error (err, 0, "config of container `%s`: %s", l->st.id, msg);
+  return 0;
+}
+
+/* poststart and poststop: the spec says a failure is a warning, and the
+ * lifecycle goes on. */
+static void
+run_hooks_warn (const oci_container *cfg, const struct nook_loaded *l, enum nook_hook_kind kind,
+                const char *status)
+{
+  cleanup_free char *state = NULL;
+  nook_error_t err = NULL;
+  const oci_hook *h;
+  size_t n = 0;
+
+  if (cfg == NULL || (h = nook_hooks_of (cfg, kind, &n)) == NULL || n == 0)
+    return;
+  if (nook_state_json (l->st.id, status, l->st.pid, l->st.bundle, &l->st.annotations, &state,
+                       &err) == 0)
+    nook_hooks_run_all (h, n, kind, state, &err);
+  if (err)
+    {
+      nook_warning ("%s", err->msg);
+      nook_error_release (&err);
+    }
+}
+
+/* The same, with the config the container was created with. */
+static void
+run_state_hooks_warn (const struct nook_loaded *l, enum nook_hook_kind kind, const char *status)
+{
+  oci_container *cfg = NULL;
+  nook_error_t err = NULL;
+
+  if (nook_load_state_config (l, &cfg, &err) < 0)
+    {
+      nook_warning ("%s hooks not run: %s", nook_hook_kind_name (kind), err->msg);
+      nook_error_release (&err);
+      return;
+    }
+  run_hooks_warn (cfg, l, kind, status);
+  oci_container_free (cfg);
+}
+
+/* Until end-of-file (the program runs: the init's end is close-on-exec),
+ * or the reason it does not. */
+static int
+wait_for_exec (int conn, const char *id, nook_error_t *err)
+{
+  char msg[4096];
+  size_t len = 0;
+  ssize_t r;
+
+  while (len < sizeof (msg) - 1)
+    {
+      r = read (conn, msg + len, sizeof (msg) - 1 - len);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        break;
+      len += r;
+    }
+  if (len == 0)
+    return 0;
+  msg[len] = '\0';
+  return nook_make_error (err, 0, "start container `%s`: %s", id, msg);
+}
+
 int
 nook_container_start (const char *root, const char *id, nook_error_t *err)
 {
-  struct loaded l;
-  cleanup_close int fd = -1;
+  struct nook_loaded l;
+  cleanup_close int conn = -1;
   int ret = -1;
 
-  if (load (root, id, true, &l, err) < 0)
+  if (nook_container_load (root, id, true, &l, err) < 0)
     return -1;
   if (l.status != NOOK_STATUS_CREATED)
     {
@@ -63,23 +143,22 @@ nook_container_start (const char *root, const char *id, nook_error_t *err)
                        nook_status_name (l.status));
       goto out;
     }
-  fd = openat (l.dirfd, NOOK_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0)
+  conn = nook_exec_socket_connect (l.dirfd, id, err);
+  if (conn < 0)
+    goto out;
+  /* Gone socket == running: the init has been told to go on. */
+  unlinkat (l.dirfd, NOOK_EXEC_SOCKET, 0);
+  if (write (conn, "0", 1) != 1)
     {
-      nook_make_error (err, errno == ENXIO ? 0 : errno, "start container `%s`: %s", id,
-                       errno == ENXIO ? "its init process is gone" : "open exec fifo");
+      nook_make_error (err, errno, "start container `%s`: write to its exec socket", id);
       goto out;
     }
-  if (write (fd, "0", 1) != 1)
-    {
-      nook_make_error (err, errno, "start container `%s`: write exec fifo", id);
-      goto out;
-    }
-  /* Gone fifo == running: the init has been told to execve. */
-  unlinkat (l.dirfd, NOOK_EXEC_FIFO, 0);
+  if (wait_for_exec (conn, id, err) < 0)
+    goto out;
+  run_state_hooks_warn (&l, NOOK_HOOK_POSTSTART, "running");
   ret = 0;
 out:
-  loaded_release (&l);
+  nook_loaded_release (&l);
   return ret;
 }
 
@@ -136,17 +215,17 @@ signal_all (const struct nook_status *st, int sig, nook_error_t *err)
 int
 nook_container_kill (const char *root, const char *id, int sig, bool all, nook_error_t *err)
 {
-  struct loaded l;
+  struct nook_loaded l;
   int ret = -1;
 
-  if (load (root, id, true, &l, err) < 0)
+  if (nook_container_load (root, id, true, &l, err) < 0)
     return -1;
   if (l.status != NOOK_STATUS_CREATED && l.status != NOOK_STATUS_RUNNING)
     nook_make_error (err, 0, "cannot kill container `%s`: it is %s", id,
                      nook_status_name (l.status));
   else
     ret = all ? signal_all (&l.st, sig, err) : signal_init (&l.st, sig, err);
-  loaded_release (&l);
+  nook_loaded_release (&l);
   return ret;
 }
 
@@ -175,7 +254,7 @@ wait_for_exit (const struct nook_status *st, int timeout_ms, nook_error_t *err)
 /* ---- delete ---- */
 
 static int
-kill_everything (struct loaded *l, nook_error_t *err)
+kill_everything (struct nook_loaded *l, nook_error_t *err)
 {
   nook_error_t ignored = NULL;
 
@@ -191,28 +270,41 @@ kill_everything (struct loaded *l, nook_error_t *err)
 }
 
 static int
-remove_container (const char *root, struct loaded *l, nook_error_t *err)
+remove_container (const char *root, struct nook_loaded *l, nook_error_t *err)
 {
+  oci_container *cfg = NULL;
+  nook_error_t cfg_err = NULL;
+  int r = 0;
+
+  /* Read before the state goes: poststop runs once the container is gone. */
+  if (nook_load_state_config (l, &cfg, &cfg_err) < 0)
+    {
+      nook_warning ("poststop hooks not run: %s", cfg_err->msg);
+      nook_error_release (&cfg_err);
+    }
   if (l->st.cgroup_manager && l->st.cgroup_path)
     {
       struct nook_cgroup *cg = NULL;
-      int r = nook_cgroup_load (l->st.cgroup_manager, l->st.cgroup_path, &cg, err);
+      r = nook_cgroup_load (l->st.cgroup_manager, l->st.cgroup_path, &cg, err);
       if (r == 0)
         r = nook_cgroup_destroy (cg, err);
       nook_cgroup_free (cg);
-      if (r < 0)
-        return -1;
     }
-  return nook_status_remove_dir (root, l->st.id, err);
+  if (r == 0)
+    r = nook_status_remove_dir (root, l->st.id, err);
+  if (r == 0)
+    run_hooks_warn (cfg, l, NOOK_HOOK_POSTSTOP, "stopped");
+  oci_container_free (cfg);
+  return r;
 }
 
 int
 nook_container_delete (const char *root, const char *id, bool force, nook_error_t *err)
 {
-  struct loaded l;
+  struct nook_loaded l;
   int ret = -1;
 
-  if (load (root, id, true, &l, err) < 0)
+  if (nook_container_load (root, id, true, &l, err) < 0)
     {
       /* As runc: forcing the removal of something absent is success. */
       if (force && (*err)->status == ENOENT)
@@ -237,7 +329,7 @@ nook_container_delete (const char *root, const char *id, bool force, nook_error_
     goto out;
   ret = remove_container (root, &l, err);
 out:
-  loaded_release (&l);
+  nook_loaded_release (&l);
   return ret;
 }
 
@@ -258,7 +350,7 @@ copy_map (oci_map *dst, const oci_map *src)
 }
 
 static oci_state *
-make_state (const struct loaded *l)
+make_state (const struct nook_loaded *l)
 {
   oci_state *s = xmalloc0 (sizeof (*s));
   bool has_process = l->status == NOOK_STATUS_CREATED || l->status == NOOK_STATUS_RUNNING;
@@ -279,12 +371,12 @@ make_state (const struct loaded *l)
 int
 nook_container_state (const char *root, const char *id, oci_state **out, nook_error_t *err)
 {
-  struct loaded l;
+  struct nook_loaded l;
 
-  if (load (root, id, false, &l, err) < 0)
+  if (nook_container_load (root, id, false, &l, err) < 0)
     return -1;
   *out = make_state (&l);
-  loaded_release (&l);
+  nook_loaded_release (&l);
   return 0;
 }
 
@@ -329,8 +421,8 @@ forward_signal (int sig)
     kill (forward_pid, sig);
 }
 
-static void
-forward_signals_to (pid_t pid)
+void
+nook_forward_signals_to (pid_t pid)
 {
   static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
   struct sigaction sa = { .sa_handler = forward_signal };
@@ -341,8 +433,8 @@ forward_signals_to (pid_t pid)
     sigaction (sigs[i], &sa, NULL);
 }
 
-static int
-wait_child_status (pid_t pid, int *exit_status, nook_error_t *err)
+int
+nook_wait_child_status (pid_t pid, int *exit_status, nook_error_t *err)
 {
   int status;
   while (waitpid (pid, &status, 0) < 0)
@@ -357,13 +449,17 @@ nook_container_run (const struct nook_create_opts *opts, bool detach, int *exit_
                     nook_error_t *err)
 {
   nook_error_t ignored = NULL;
+  cleanup_close int master = -1;
   pid_t pid;
 
   *exit_status = 0;
-  if (nook_container_create (opts, &pid, err) < 0)
+  /* In the foreground without a console socket, nook relays the terminal. */
+  if (nook_container_create_full (opts, &pid, detach || opts->console_socket ? NULL : &master,
+                                  err)
+      < 0)
     return -1;
   if (!detach)
-    forward_signals_to (pid);
+    nook_forward_signals_to (pid);
   if (nook_container_start (opts->root, opts->id, err) < 0)
     {
       if (nook_container_delete (opts->root, opts->id, true, &ignored) < 0)
@@ -372,7 +468,9 @@ nook_container_run (const struct nook_create_opts *opts, bool detach, int *exit_
     }
   if (detach)
     return 0;
-  if (wait_child_status (pid, exit_status, err) < 0)
+  if (master >= 0 && nook_terminal_relay (master, pid, &ignored) < 0)
+    nook_log_error (&ignored);
+  if (nook_wait_child_status (pid, exit_status, err) < 0)
     return -1;
   return nook_container_delete (opts->root, opts->id, true, err);
 }

@@ -15,51 +15,60 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/keyctl.h>
 #include "container.h"
+#include "container-internal.h"
 #include "cgroup.h"
+#include "hooks.h"
+#include "init.h"
 #include "linux.h"
-#include "mount.h"
 #include "process.h"
+#include "reexec.h"
+#include "scheduling.h"
+#include "seccomp.h"
 #include "status.h"
 #include "sync.h"
+#include "terminal.h"
 #include "utils.h"
 
 struct create_ctx
 {
   const struct nook_create_opts *opts;
   oci_container *cfg;
+  char *config_data; /* config.json as read, kept in the state dir */
+  size_t config_len;
+  int *console_out;  /* `run` relays the terminal itself: the pty master goes here */
   char *bundle; /* absolute */
   char *rootfs; /* absolute, resolved */
   struct nook_namespaces ns;
   struct nook_cgroup *cg;
   int dirfd;
-  int fifo_fd;
+  int exec_sock;
   int sync[2];
   pid_t pid;
   bool cgroup_entered; /* only then is the cgroup ours to remove */
 };
 
 static int
-load_bundle (const char *bundle_arg, char **bundle, oci_container **cfg, nook_error_t *err)
+load_bundle (struct create_ctx *c, nook_error_t *err)
 {
   char resolved[PATH_MAX];
   cleanup_free char *config_path = NULL;
   cleanup_free char *msg = NULL;
-  const char *b = bundle_arg ? bundle_arg : ".";
+  const char *b = c->opts->bundle ? c->opts->bundle : ".";
 
   if (realpath (b, resolved) == NULL)
     return nook_make_error (err, errno, "bundle `%s`", b);
   xasprintf (&config_path, "%s/config.json", resolved);
-  if (oci_container_parse_file (config_path, cfg, &msg) < 0)
-    return nook_make_error (err, 0, "%s%s%s", strstr (msg, config_path) ? "" : config_path,
-                            strstr (msg, config_path) ? "" : ": ", msg);
-  *bundle = xstrdup (resolved);
+  if (read_all_file (config_path, &c->config_data, &c->config_len, err) < 0)
+    return -1;
+  if (oci_container_parse_data (c->config_data, c->config_len, &c->cfg, &msg) < 0)
+    return nook_make_error (err, 0, "%s: %s", config_path, msg);
+  c->bundle = xstrdup (resolved);
   return 0;
 }
 
-/* Fields of runtime-spec 1.2 that this build does not implement yet: each
- * is refused by name rather than silently ignored. */
+/* Fields of runtime-spec 1.2 that this build does not implement: each is
+ * refused by name rather than silently ignored. */
 static int
 refuse_unsupported (const struct create_ctx *c, nook_error_t *err)
 {
@@ -68,28 +77,8 @@ refuse_unsupported (const struct create_ctx *c, nook_error_t *err)
   const oci_linux *l = cfg->linux;
   const char *what = NULL;
 
-  if (c->opts->console_socket)
-    what = "--console-socket (terminals)";
-  else if (p->terminal)
-    what = "process.terminal (terminals)";
-  else if (p->io_priority)
-    what = "process.ioPriority";
-  else if (p->scheduler)
-    what = "process.scheduler";
-  else if (p->exec_cpu_affinity)
-    what = "process.execCPUAffinity";
-  else if (cfg->hooks)
-    what = "hooks";
-  else if (l && l->seccomp)
-    what = "linux.seccomp";
-  else if (l && (l->uid_mappings_len || l->gid_mappings_len))
-    what = "linux.uidMappings/gidMappings (user namespaces)";
-  else if (l && l->time_offsets_len)
-    what = "linux.timeOffsets (time namespaces)";
-  else if (l && l->personality)
-    what = "linux.personality";
-  else if (l && l->intel_rdt)
-    what = "linux.intelRdt";
+  if (l && l->intel_rdt)
+    what = "linux.intelRdt (no resctrl filesystem support)";
   else if (l && l->net_devices_len)
     what = "linux.netDevices";
   if (what)
@@ -97,6 +86,21 @@ refuse_unsupported (const struct create_ctx *c, nook_error_t *err)
   /* No LSM is enabled on the hosts nook supports today: accepted, logged. */
   if (p->apparmor_profile || p->selinux_label || (l && l->mount_label))
     nook_debug ("AppArmor/SELinux labels given, but neither LSM is enabled here: skipped");
+  return 0;
+}
+
+/* A terminal goes to a console socket, or to `run`, which relays it. */
+static int
+check_terminal (const struct create_ctx *c, nook_error_t *err)
+{
+  bool terminal = c->cfg->process->terminal;
+
+  if (terminal && c->opts->console_socket == NULL && c->console_out == NULL)
+    return nook_make_error (err, 0,
+                            "process.terminal is true: give --console-socket (or use `run` in "
+                            "the foreground)");
+  if (!terminal && c->opts->console_socket)
+    return nook_make_error (err, 0, "--console-socket given but process.terminal is false");
   return 0;
 }
 
@@ -126,11 +130,25 @@ resolve_rootfs (struct create_ctx *c, nook_error_t *err)
 }
 
 static int
-validate_config (struct create_ctx *c, nook_error_t *err)
+validate_features (struct create_ctx *c, nook_error_t *err)
 {
+  const oci_linux *l = c->cfg->linux;
+
   if (nook_process_validate (c->cfg->process, err) < 0)
     return -1;
-  if (refuse_unsupported (c, err) < 0)
+  if (refuse_unsupported (c, err) < 0 || check_terminal (c, err) < 0)
+    return -1;
+  if (nook_hooks_validate (c->cfg, err) < 0 || nook_scheduling_validate (c->cfg, err) < 0)
+    return -1;
+  if (l && l->seccomp && nook_seccomp_validate (l->seccomp, err) < 0)
+    return -1;
+  return nook_timens_check (l, err);
+}
+
+static int
+validate_config (struct create_ctx *c, nook_error_t *err)
+{
+  if (validate_features (c, err) < 0)
     return -1;
   if (resolve_rootfs (c, err) < 0)
     return -1;
@@ -143,148 +161,6 @@ validate_config (struct create_ctx *c, nook_error_t *err)
                             "linux.namespaces: a new mount namespace is required (nook never "
                             "changes the host's mount table)");
   return nook_check_sysctl (c->cfg->linux, &c->ns, err);
-}
-
-/* ---- the child: container init ---- */
-
-static int
-join_session_keyring (const struct create_ctx *c, nook_error_t *err)
-{
-  if (c->opts->no_new_keyring)
-    return 0;
-  if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
-    return nook_make_error (err, errno, "join a new session keyring");
-  return 0;
-}
-
-static int
-pass_preserved_fds (const struct create_ctx *c, nook_error_t *err)
-{
-  int fd, first_closed = 3 + c->opts->preserve_fds;
-
-  for (fd = 3; fd < first_closed; fd++)
-    {
-      int flags = fcntl (fd, F_GETFD);
-      if (flags >= 0 && fcntl (fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
-        return nook_make_error (err, errno, "pass fd %d into the container", fd);
-    }
-  /* Whatever else the caller left open must not reach the container. */
-  if (syscall (SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    return nook_make_error (err, errno, "mark inherited fds close-on-exec");
-  return 0;
-}
-
-static int
-init_setup_namespaces (struct create_ctx *c, nook_error_t *err)
-{
-  if (nook_namespaces_join_others (&c->ns, err) < 0)
-    return -1;
-  /* Unshared only now, after the parent moved us into our cgroup, so the
-   * namespace is rooted at the container's own cgroup. */
-  if (c->ns.new_cgroupns && unshare (CLONE_NEWCGROUP) < 0)
-    return nook_make_error (err, errno, "unshare the cgroup namespace");
-  if (join_session_keyring (c, err) < 0)
-    return -1;
-  if (nook_loopback_up (&c->ns, err) < 0)
-    return -1;
-  return nook_set_hostname (c->cfg, &c->ns, err);
-}
-
-static int
-init_setup (struct create_ctx *c, char **exe, nook_error_t *err)
-{
-  struct nook_mount_opts mopts = {
-    .rootfs = c->rootfs,
-    .no_pivot = c->opts->no_pivot,
-    .cgroup = c->cg,
-    .own_cgroupns = c->ns.new_cgroupns,
-    .own_netns = c->ns.own_netns,
-  };
-
-  if (nook_sync_expect (c->sync[1], NOOK_SYNC_PARENT_CGROUP_DONE, err) < 0)
-    return -1;
-  if (init_setup_namespaces (c, err) < 0)
-    return -1;
-  if (chdir (c->bundle) < 0)
-    return nook_make_error (err, errno, "chdir to bundle `%s`", c->bundle);
-  if (nook_process_apply_limits (c->cfg->process, err) < 0)
-    return -1;
-  if (mount_setup_container (c->cfg, &mopts, err) < 0)
-    return -1;
-  if (nook_apply_sysctl (c->cfg->linux, err) < 0)
-    return -1;
-  if (pass_preserved_fds (c, err) < 0)
-    return -1;
-  if (nook_process_apply_identity (c->cfg->process, err) < 0)
-    return -1;
-  if (nook_process_chdir (c->cfg->process, err) < 0)
-    return -1;
-  return nook_process_find_executable (c->cfg->process, exe, err);
-}
-
-static void
-exit_on_signal (int sig)
-{
-  _exit (128 + sig);
-}
-
-/* Until execve, the init is pid 1 of its namespace and would ignore
- * signals without a handler: `kill` of a created container must work. */
-static void
-handle_signals_while_created (void)
-{
-  static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM };
-  struct sigaction sa = { .sa_handler = exit_on_signal };
-  sigset_t empty;
-  size_t i;
-
-  for (i = 0; i < sizeof (sigs) / sizeof (sigs[0]); i++)
-    sigaction (sigs[i], &sa, NULL);
-  sigemptyset (&empty);
-  sigprocmask (SIG_SETMASK, &empty, NULL);
-}
-
-static void __attribute__ ((noreturn))
-init_wait_and_exec (struct create_ctx *c, const char *exe)
-{
-  char **env = nook_process_env (c->cfg->process);
-  char byte;
-  ssize_t r;
-
-  handle_signals_while_created ();
-  do
-    r = read (c->fifo_fd, &byte, 1);
-  while (r < 0 && errno == EINTR);
-  if (r != 1)
-    _exit (1);
-  execve (exe, c->cfg->process->args, env);
-  fprintf (stderr, "nook: exec `%s`: %s\n", exe, strerror (errno));
-  _exit (127);
-}
-
-static void __attribute__ ((noreturn))
-container_init (struct create_ctx *c)
-{
-  nook_error_t err = NULL;
-  cleanup_free char *exe = NULL;
-
-  close (c->sync[0]);
-  /* The state dir fd carries create's flock: holding it while waiting for
-   * `start` would block every later writer. */
-  close (c->dirfd);
-  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-    _exit (1);
-  if (init_setup (c, &exe, &err) < 0)
-    {
-      nook_sync_send_error (c->sync[1], &err);
-      _exit (1);
-    }
-  /* From here on the container outlives `nook create`. */
-  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  if (nook_sync_send (c->sync[1], NOOK_SYNC_CHILD_READY, &err) < 0)
-    _exit (1);
-  close (c->sync[1]);
-  init_wait_and_exec (c, exe);
 }
 
 /* ---- the parent ---- */
@@ -327,8 +203,8 @@ record_status (const struct create_ctx *c, nook_error_t *err)
   return nook_status_write (c->dirfd, &st, err);
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, nook_error_t *err)
+int
+nook_write_pid_file (const char *path, pid_t pid, nook_error_t *err)
 {
   cleanup_free char *tmp = NULL;
   char buf[32];
@@ -347,52 +223,177 @@ write_pid_file (const char *path, pid_t pid, nook_error_t *err)
 }
 
 static int
+state_json (const struct create_ctx *c, const char *status, char **json, nook_error_t *err)
+{
+  return nook_state_json (c->opts->id, status, c->pid, c->bundle, &c->cfg->annotations, json,
+                          err);
+}
+
+/* CHILD_HOOKS: mounts are ready; prestart and createRuntime run here, in
+ * the runtime namespace.  A failure aborts the create. */
+static int
+run_runtime_hooks (struct create_ctx *c, nook_error_t *err)
+{
+  static const enum nook_hook_kind kinds[] = { NOOK_HOOK_PRESTART, NOOK_HOOK_CREATE_RUNTIME };
+  cleanup_free char *state = NULL;
+  size_t i, n;
+
+  if (state_json (c, "creating", &state, err) < 0)
+    return -1;
+  for (i = 0; i < sizeof (kinds) / sizeof (kinds[0]); i++)
+    {
+      const oci_hook *h = nook_hooks_of (c->cfg, kinds[i], &n);
+      if (n && nook_hooks_run (h, n, kinds[i], state, err) < 0)
+        return -1;
+    }
+  return nook_sync_send (c->sync[0], NOOK_SYNC_PARENT_HOOKS_DONE, err);
+}
+
+/* CHILD_CONSOLE: the pty master, for the console socket or for `run`. */
+static int
+take_console (struct create_ctx *c, int master, nook_error_t *err)
+{
+  if (c->opts->console_socket)
+    {
+      int r = nook_terminal_send_to_socket (c->opts->console_socket, master, err);
+      close (master);
+      return r;
+    }
+  *c->console_out = master;
+  return 0;
+}
+
+/* CHILD_SECCOMP: the notify fd goes to linux.seccomp.listenerPath. */
+static int
+forward_seccomp (struct create_ctx *c, int notify, nook_error_t *err)
+{
+  cleanup_free char *state = NULL;
+  int r = state_json (c, "creating", &state, err);
+
+  if (r == 0)
+    r = nook_seccomp_send_listener (c->cfg->linux->seccomp, notify, c->pid, state, err);
+  close (notify);
+  return r;
+}
+
+static int
+answer_child (struct create_ctx *c, enum nook_sync_type type, int passed, nook_error_t *err)
+{
+  switch (type)
+    {
+    case NOOK_SYNC_CHILD_HOOKS:
+      return run_runtime_hooks (c, err);
+    case NOOK_SYNC_CHILD_CONSOLE:
+      if (passed >= 0 && c->cfg->process->terminal)
+        return take_console (c, passed, err);
+      break;
+    case NOOK_SYNC_CHILD_SECCOMP:
+      if (passed >= 0 && c->cfg->linux && c->cfg->linux->seccomp)
+        return forward_seccomp (c, passed, err);
+      break;
+    default:
+      break;
+    }
+  if (passed >= 0)
+    close (passed);
+  return nook_make_error (err, 0, "sync protocol: unexpected %s from the container init",
+                          nook_sync_name (type));
+}
+
+static int
 parent_drive_init (struct create_ctx *c, nook_error_t *err)
 {
   const oci_resources *res = c->cfg->linux ? c->cfg->linux->resources : NULL;
 
+  if (nook_write_id_maps (c->pid, c->cfg->linux, &c->ns, err) < 0)
+    return -1;
   if (nook_cgroup_enter (c->cg, c->pid, res, err) < 0)
     return -1;
   c->cgroup_entered = true;
-  if (nook_sync_send (c->sync[0], NOOK_SYNC_PARENT_CGROUP_DONE, err) < 0)
+  if (nook_sync_send (c->sync[0], NOOK_SYNC_PARENT_SETUP_DONE, err) < 0)
     return -1;
-  if (nook_sync_expect (c->sync[0], NOOK_SYNC_CHILD_READY, err) < 0)
+  for (;;)
+    {
+      enum nook_sync_type type;
+      int passed;
+
+      if (nook_sync_recv (c->sync[0], &type, &passed, err) < 0)
+        return -1;
+      if (type == NOOK_SYNC_CHILD_READY)
+        break;
+      if (type == NOOK_SYNC_EOF)
+        return nook_make_error (err, 0, "container init exited before it was ready");
+      if (answer_child (c, type, passed, err) < 0)
+        return -1;
+    }
+  if (write_file_at (c->dirfd, NOOK_STATE_CONFIG, c->config_data, c->config_len, 0600, err) < 0)
     return -1;
   if (record_status (c, err) < 0)
     return -1;
-  if (c->opts->pid_file && write_pid_file (c->opts->pid_file, c->pid, err) < 0)
+  if (c->opts->pid_file && nook_write_pid_file (c->opts->pid_file, c->pid, err) < 0)
     return -1;
   return 0;
 }
 
 static int
-open_exec_fifo (struct create_ctx *c, nook_error_t *err)
+open_exec_socket (struct create_ctx *c, nook_error_t *err)
 {
-  if (mkfifoat (c->dirfd, NOOK_EXEC_FIFO, 0600) < 0)
-    return nook_make_error (err, errno, "create exec fifo");
-  /* Read-write: the open does not block, and the init's read() waits for
-   * data instead of seeing end-of-file while no writer exists. */
-  c->fifo_fd = openat (c->dirfd, NOOK_EXEC_FIFO, O_RDWR | O_CLOEXEC);
-  if (c->fifo_fd < 0)
-    return nook_make_error (err, errno, "open exec fifo");
-  return 0;
+  c->exec_sock = nook_exec_socket_listen (c->dirfd, err);
+  return c->exec_sock < 0 ? -1 : 0;
 }
 
 static int
 spawn_init (struct create_ctx *c, nook_error_t *err)
 {
+  struct nook_init_args args = {
+    .opts = c->opts,
+    .cfg = c->cfg,
+    .bundle = c->bundle,
+    .rootfs = c->rootfs,
+    .ns = &c->ns,
+    .cg = c->cg,
+  };
+
   if (nook_sync_pair (c->sync, err) < 0)
     return -1;
   if (nook_namespaces_join_pid (&c->ns, err) < 0)
+    return -1;
+  if (nook_timens_unshare (c->cfg->linux, &c->ns, err) < 0)
     return -1;
   c->pid = nook_clone (c->ns.clone_flags, err);
   if (c->pid < 0)
     return -1;
   if (c->pid == 0)
-    container_init (c);
+    {
+      args.syncfd = c->sync[1];
+      args.exec_sock = c->exec_sock;
+      args.close_fds[0] = c->sync[0];
+      args.close_fds[1] = c->dirfd;
+      args.close_fds[2] = -1;
+      nook_init_run (&args);
+    }
   close (steal_fd (&c->sync[1]));
-  close (steal_fd (&c->fifo_fd));
+  close (steal_fd (&c->exec_sock));
   return 0;
+}
+
+static void
+run_poststop_hooks (struct create_ctx *c)
+{
+  cleanup_free char *state = NULL;
+  nook_error_t err = NULL;
+  size_t n;
+  const oci_hook *h = nook_hooks_of (c->cfg, NOOK_HOOK_POSTSTOP, &n);
+
+  if (n == 0)
+    return;
+  if (state_json (c, "stopped", &state, &err) == 0)
+    nook_hooks_run_all (h, n, NOOK_HOOK_POSTSTOP, state, &err);
+  if (err)
+    {
+      nook_warning ("%s", err->msg);
+      nook_error_release (&err);
+    }
 }
 
 /* Undo a failed create: the init, its cgroup, the state dir (only what this
@@ -412,6 +413,10 @@ create_rollback (struct create_ctx *c)
     nook_log_error (&ignored);
   if (c->dirfd >= 0 && nook_status_remove_dir (c->opts->root, c->opts->id, &ignored) < 0)
     nook_log_error (&ignored);
+  /* runtime-spec lifecycle: a container that got as far as its process
+   * (its hooks may have run) continues at poststop once destroyed. */
+  if (c->pid > 0)
+    run_poststop_hooks (c);
 }
 
 static void
@@ -419,8 +424,8 @@ create_ctx_release (struct create_ctx *c)
 {
   if (c->dirfd >= 0)
     close (c->dirfd);
-  if (c->fifo_fd >= 0)
-    close (c->fifo_fd);
+  if (c->exec_sock >= 0)
+    close (c->exec_sock);
   if (c->sync[0] >= 0)
     close (c->sync[0]);
   if (c->sync[1] >= 0)
@@ -428,8 +433,26 @@ create_ctx_release (struct create_ctx *c)
   nook_namespaces_close (&c->ns);
   nook_cgroup_free (c->cg);
   oci_container_free (c->cfg);
+  free (c->config_data);
   free (c->bundle);
   free (c->rootfs);
+}
+
+/* Could a process of the container reach the init while it is still
+ * nook?  Only when the pid namespace is shared, or with CAP_SYS_PTRACE,
+ * which passes the non-dumpable check on /proc/PID/exe. */
+static bool
+needs_sealed_binary (const struct create_ctx *c)
+{
+  const oci_capabilities *caps = c->cfg->process->capabilities;
+  size_t i;
+
+  if (!(c->ns.clone_flags & CLONE_NEWPID))
+    return true;
+  for (i = 0; caps && i < caps->bounding_len; i++)
+    if (strcmp (caps->bounding[i], "CAP_SYS_PTRACE") == 0)
+      return true;
+  return false;
 }
 
 static int
@@ -439,28 +462,37 @@ create_steps (struct create_ctx *c, nook_error_t *err)
 
   if (validate_config (c, err) < 0)
     return -1;
+  /* Nothing is created yet: starting over from the sealed copy is free. */
+  if (needs_sealed_binary (c) && !nook_running_sealed () && nook_reexec_sealed (err) < 0)
+    return -1;
   if (nook_cgroup_new (c->opts->id, cgroups_path, c->opts->systemd_cgroup, &c->cg, err) < 0)
     return -1;
   if (nook_status_create_dir (c->opts->root, c->opts->id, &c->dirfd, err) < 0)
     return -1;
-  if (open_exec_fifo (c, err) < 0 || spawn_init (c, err) < 0)
+  if (open_exec_socket (c, err) < 0 || spawn_init (c, err) < 0)
     return -1;
   return parent_drive_init (c, err);
 }
 
 int
-nook_container_create (const struct nook_create_opts *opts, pid_t *pid, nook_error_t *err)
+nook_container_create_full (const struct nook_create_opts *opts, pid_t *pid, int *console_out,
+                            nook_error_t *err)
 {
-  struct create_ctx c = { .opts = opts, .dirfd = -1, .fifo_fd = -1, .sync = { -1, -1 } };
+  struct create_ctx c = { .opts = opts, .console_out = console_out, .dirfd = -1, .exec_sock = -1,
+                          .sync = { -1, -1 } };
   int ret;
 
+  if (console_out)
+    *console_out = -1;
   if (!container_id_valid (opts->id))
     return invalid_id_error (opts->id, err);
-  if (load_bundle (opts->bundle, &c.bundle, &c.cfg, err) < 0)
-    return -1;
-  ret = create_steps (&c, err);
+  ret = load_bundle (&c, err);
+  if (ret == 0)
+    ret = create_steps (&c, err);
   if (ret < 0)
     {
+      if (console_out && *console_out >= 0)
+        close (steal_fd (console_out));
       create_rollback (&c);
       nook_error_wrap (err, "create container `%s`", opts->id);
     }
@@ -468,4 +500,10 @@ nook_container_create (const struct nook_create_opts *opts, pid_t *pid, nook_err
     *pid = c.pid;
   create_ctx_release (&c);
   return ret;
+}
+
+int
+nook_container_create (const struct nook_create_opts *opts, pid_t *pid, nook_error_t *err)
+{
+  return nook_container_create_full (opts, pid, NULL, err);
 }

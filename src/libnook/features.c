@@ -16,6 +16,7 @@
 #include "linux.h"
 #include "mount.h"
 #include "oci.h"
+#include "seccomp.h"
 #include "utils.h"
 
 #define N_ELEMENTS(a) (sizeof (a) / sizeof ((a)[0]))
@@ -66,6 +67,27 @@ known_capabilities (size_t *len)
   return out;
 }
 
+static oci_features_seccomp *
+seccomp_features (void)
+{
+  oci_features_seccomp *s = xmalloc0 (sizeof *s);
+  struct nook_seccomp_features f;
+
+  nook_seccomp_features (&f);
+  s->enabled = s->has_enabled = true;
+  s->actions = f.actions;
+  s->actions_len = f.actions_len;
+  s->operators = f.operators;
+  s->operators_len = f.operators_len;
+  s->archs = f.archs;
+  s->archs_len = f.archs_len;
+  s->known_flags = f.known_flags;
+  s->known_flags_len = f.known_flags_len;
+  s->supported_flags = f.supported_flags;
+  s->supported_flags_len = f.supported_flags_len;
+  return s;
+}
+
 static oci_features_linux *
 linux_features (void)
 {
@@ -81,8 +103,7 @@ linux_features (void)
   l->cgroup->has_systemd_user = true;
   l->cgroup->has_rdma = true;
 
-  l->seccomp = xmalloc0 (sizeof *l->seccomp);
-  l->seccomp->has_enabled = true;     /* seccomp comes later */
+  l->seccomp = seccomp_features ();
 
   l->apparmor = enabled (false);
   l->selinux = enabled (false);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <net/if.h>
@@ -22,17 +23,16 @@ struct ns_kind
   bool supported;    /* what this build can create or join today */
 };
 
-/* user and time namespaces need id/offset maps written between clone and
- * setup; they arrive with the rest of runtime-spec coverage. */
+/* user comes first: joined before the others, it owns what follows. */
 static const struct ns_kind ns_kinds[] = {
+  { "user", CLONE_NEWUSER, true },
   { "pid", CLONE_NEWPID, true },
   { "network", CLONE_NEWNET, true },
   { "mount", CLONE_NEWNS, true },
   { "ipc", CLONE_NEWIPC, true },
   { "uts", CLONE_NEWUTS, true },
   { "cgroup", CLONE_NEWCGROUP, true },
-  { "user", CLONE_NEWUSER, false },
-  { "time", CLONE_NEWTIME, false },
+  { "time", CLONE_NEWTIME, true },
 };
 
 static const struct ns_kind *
@@ -93,10 +93,34 @@ prepare_one (const oci_namespace *n, struct nook_namespaces *ns, int *seen, nook
       ns->n_join++;
       return 0;
     }
+  /* cgroup: unshared by the child once in its cgroup; time: unshared by
+   * the parent, which writes the offsets before the child enters it. */
   if (k->flag == CLONE_NEWCGROUP)
     ns->new_cgroupns = true;
+  else if (k->flag == CLONE_NEWTIME)
+    ns->new_timens = true;
   else
     ns->clone_flags |= k->flag;
+  return 0;
+}
+
+/* Mappings and offsets belong with the namespaces that use them. */
+static int
+check_maps (const oci_linux *l, const struct nook_namespaces *ns, nook_error_t *err)
+{
+  bool maps = l->uid_mappings_len || l->gid_mappings_len;
+  bool new_user = ns->clone_flags & CLONE_NEWUSER;
+
+  if (new_user && (l->uid_mappings_len == 0 || l->gid_mappings_len == 0))
+    return nook_make_error (err, 0,
+                            "linux.uidMappings and linux.gidMappings are required for a new "
+                            "user namespace");
+  if (maps && !new_user)
+    return nook_make_error (err, 0,
+                            "linux.uidMappings/gidMappings need a new user namespace in "
+                            "linux.namespaces");
+  if (l->time_offsets_len && !ns->new_timens)
+    return nook_make_error (err, 0, "linux.timeOffsets need a new time namespace in linux.namespaces");
   return 0;
 }
 
@@ -115,6 +139,11 @@ nook_namespaces_prepare (const oci_linux *linux, struct nook_namespaces *ns, noo
         nook_namespaces_close (ns);
         return -1;
       }
+  if (check_maps (linux, ns, err) < 0)
+    {
+      nook_namespaces_close (ns);
+      return -1;
+    }
   return 0;
 }
 
@@ -129,16 +158,30 @@ nook_namespaces_close (struct nook_namespaces *ns)
 }
 
 static int
+join_one (const struct nook_namespaces *ns, size_t i, nook_error_t *err)
+{
+  if (setns (ns->join[i].fd, ns->join[i].nstype) < 0)
+    return nook_make_error (err, errno, "join %s namespace `%s`", ns->join[i].type,
+                            ns->join[i].path);
+  return 0;
+}
+
+/* A user namespace is joined before the others: it owns them. */
+static int
 join (struct nook_namespaces *ns, bool pid, nook_error_t *err)
 {
   size_t i;
+
+  for (i = 0; !pid && i < ns->n_join; i++)
+    if (ns->join[i].nstype == CLONE_NEWUSER && join_one (ns, i, err) < 0)
+      return -1;
   for (i = 0; i < ns->n_join; i++)
     {
-      if ((ns->join[i].nstype == CLONE_NEWPID) != pid)
+      int t = ns->join[i].nstype;
+      if ((t == CLONE_NEWPID) != pid || t == CLONE_NEWUSER)
         continue;
-      if (setns (ns->join[i].fd, ns->join[i].nstype) < 0)
-        return nook_make_error (err, errno, "join %s namespace `%s`", ns->join[i].type,
-                                ns->join[i].path);
+      if (join_one (ns, i, err) < 0)
+        return -1;
     }
   return 0;
 }
@@ -315,5 +358,96 @@ nook_loopback_up (const struct nook_namespaces *ns, nook_error_t *err)
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
   if (ioctl (fd, SIOCSIFFLAGS, &ifr) < 0)
     return nook_make_error (err, errno, "bring up `lo`");
+  return 0;
+}
+
+static int
+write_id_map (pid_t pid, const char *file, const oci_id_mapping *m, size_t n, nook_error_t *err)
+{
+  cleanup_free char *path = NULL, *buf = NULL;
+  size_t len = 0, i;
+
+  buf = xmalloc0 (n * 40 + 1);
+  for (i = 0; i < n; i++)
+    len += sprintf (buf + len, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+  xasprintf (&path, "/proc/%d/%s", (int) pid, file);
+  if (write_existing_file_at (AT_FDCWD, path, buf, len, err) < 0)
+    return nook_error_wrap (err, "linux.%s", strcmp (file, "uid_map") == 0 ? "uidMappings"
+                                                                            : "gidMappings");
+  return 0;
+}
+
+int
+nook_write_id_maps (pid_t pid, const oci_linux *l, const struct nook_namespaces *ns,
+                    nook_error_t *err)
+{
+  if (!(ns->clone_flags & CLONE_NEWUSER))
+    return 0;
+  if (write_id_map (pid, "uid_map", l->uid_mappings, l->uid_mappings_len, err) < 0)
+    return -1;
+  return write_id_map (pid, "gid_map", l->gid_mappings, l->gid_mappings_len, err);
+}
+
+int
+nook_become_userns_root (const struct nook_namespaces *ns, nook_error_t *err)
+{
+  if (!(ns->clone_flags & CLONE_NEWUSER) && !nook_namespaces_owns (ns, CLONE_NEWUSER))
+    return 0;
+  /* Root of the new namespace: uid/gid 0 must be mapped. */
+  if (setresgid (0, 0, 0) < 0)
+    return nook_make_error (err, errno, "setgid 0 in the user namespace (is gid 0 mapped?)");
+  if (setresuid (0, 0, 0) < 0)
+    return nook_make_error (err, errno, "setuid 0 in the user namespace (is uid 0 mapped?)");
+  return 0;
+}
+
+static const struct
+{
+  const char *clock;
+  int id;
+} time_clocks[] = {
+  { "monotonic", CLOCK_MONOTONIC },
+  { "boottime", CLOCK_BOOTTIME },
+};
+
+int
+nook_timens_check (const oci_linux *l, nook_error_t *err)
+{
+  size_t i, k;
+  for (i = 0; l && i < l->time_offsets_len; i++)
+    {
+      for (k = 0; k < sizeof (time_clocks) / sizeof (time_clocks[0]); k++)
+        if (strcmp (l->time_offsets[i].clock, time_clocks[k].clock) == 0)
+          break;
+      if (k == sizeof (time_clocks) / sizeof (time_clocks[0]))
+        return nook_make_error (err, 0, "linux.timeOffsets: unknown clock `%s` (monotonic or boottime)",
+                                l->time_offsets[i].clock);
+      if (l->time_offsets[i].nanosecs >= 1000000000)
+        return nook_make_error (err, 0, "linux.timeOffsets.%s.nanosecs: must be below 1000000000",
+                                l->time_offsets[i].clock);
+    }
+  return 0;
+}
+
+int
+nook_timens_unshare (const oci_linux *l, const struct nook_namespaces *ns, nook_error_t *err)
+{
+  char line[96];
+  size_t i;
+
+  if (!ns->new_timens)
+    return 0;
+  if (unshare (CLONE_NEWTIME) < 0)
+    return nook_make_error (err, errno, "unshare the time namespace");
+  /* Offsets can be written until the first process enters the namespace:
+   * the child cloned next. */
+  for (i = 0; i < l->time_offsets_len; i++)
+    {
+      const oci_time_offset *o = &l->time_offsets[i];
+      int len = snprintf (line, sizeof (line), "%s %lld %u", o->clock, (long long) o->secs,
+                          o->nanosecs);
+      if (write_existing_file_at (AT_FDCWD, "/proc/self/timens_offsets", line, len, err) < 0)
+        return nook_error_wrap (err, "linux.timeOffsets.%s", o->clock);
+    }
   return 0;
 }

@@ -12,6 +12,7 @@ struct nook_namespaces
 {
   int clone_flags;     /* new namespaces created by clone() */
   bool new_cgroupns;   /* unshared by the child after it joined its cgroup */
+  bool new_timens;     /* unshared by the parent before clone, offsets written */
   bool own_netns;      /* new or joined: not the host's */
   bool own_uts;
   /* Namespaces joined by path, opened by the parent before clone. */
@@ -39,6 +40,19 @@ int nook_namespaces_join_others (struct nook_namespaces *ns, nook_error_t *err);
 
 /* fork()-like clone with extra CLONE_NEW* flags: 0 in the child. */
 pid_t nook_clone (int flags, nook_error_t *err);
+
+/* Parent, after clone: write linux.uidMappings/gidMappings for a new user
+ * namespace (before the child goes on). */
+int nook_write_id_maps (pid_t pid, const oci_linux *l, const struct nook_namespaces *ns,
+                        nook_error_t *err);
+/* Child, once mapped: become uid/gid 0 of its user namespace. */
+int nook_become_userns_root (const struct nook_namespaces *ns, nook_error_t *err);
+
+/* Parent: clock names and ranges of linux.timeOffsets. */
+int nook_timens_check (const oci_linux *l, nook_error_t *err);
+/* Parent, before clone: a new time namespace for the child, with the
+ * offsets of linux.timeOffsets. */
+int nook_timens_unshare (const oci_linux *l, const struct nook_namespaces *ns, nook_error_t *err);
 
 /* Child: a new network namespace starts with `lo` down; programs expect
  * localhost to work, as runc and crun set it up. */

@@ -1267,7 +1267,14 @@ mount_setup_container (const oci_container *cfg, const struct nook_mount_opts *o
   if (configured_propagation (cfg, &propagation, err) < 0)
     return -1;
   /* Default rslave, as runc: host mounts still reach the container. */
-  if (prepare_root (opts->rootfs, propagation ? propagation : MS_SLAVE | MS_REC, err) < 0)
+  /* An unbindable / could not be bound onto itself: the rootfs gets it in
+   * finish_root, / stays private until then. */
+  if (prepare_root (opts->rootfs,
+                    !propagation ? MS_SLAVE | MS_REC
+                    : (propagation & MS_UNBINDABLE) ? MS_PRIVATE | MS_REC
+                                                    : propagation,
+                    err)
+      < 0)
     return -1;
   ctx.rootfd = open (opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (ctx.rootfd < 0)
@@ -1277,6 +1284,10 @@ mount_setup_container (const oci_container *cfg, const struct nook_mount_opts *o
     ret = setup_dev (&ctx, err);
   cleanup_closep (&ctx.rootfd);
   if (ret < 0)
+    return -1;
+  /* Hooks that must see the container's mounts before the root moves
+   * (createRuntime in the parent, createContainer here) run now. */
+  if (opts->before_pivot && opts->before_pivot (opts->before_pivot_arg, err) < 0)
     return -1;
   ret = opts->no_pivot ? move_to (opts->rootfs, err) : pivot_to (opts->rootfs, err);
   if (ret < 0)

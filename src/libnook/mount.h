@@ -14,6 +14,10 @@ struct nook_mount_opts
   struct nook_cgroup *cgroup; /* for mounts of type "cgroup"/"cgroup2" */
   bool own_cgroupns;         /* the container has its own cgroup namespace */
   bool own_netns;            /* sysfs needs care when the netns is the host's */
+  /* Called after every mount and device is in place, before pivot_root
+   * (may be NULL). */
+  int (*before_pivot) (void *arg, nook_error_t *err);
+  void *before_pivot_arg;
 };
 
 /* Runs in the container init, in its new mount namespace, as root, after
@@ -26,6 +30,7 @@ struct nook_mount_opts
  *     or file as the source needs;
  *   - default devices (null zero full random urandom tty) and linux.devices,
  *     /dev symlinks (fd stdin stdout stderr ptmx core), /dev/pts ptmx;
+ *   - opts->before_pivot;
  *   - pivot_root (or --no-pivot), old root detached;
  *   - maskedPaths, readonlyPaths, root.readonly;
  *   - rootfs propagation as configured.

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -293,7 +295,7 @@ nook_status_compute (int dirfd, const struct nook_status *st, enum nook_containe
     *out = alive || st->pid == 0 ? NOOK_STATUS_CREATING : NOOK_STATUS_STOPPED;
   else if (!alive)
     *out = NOOK_STATUS_STOPPED;
-  else if (fstatat (dirfd, NOOK_EXEC_FIFO, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+  else if (fstatat (dirfd, NOOK_EXEC_SOCKET, &sb, AT_SYMLINK_NOFOLLOW) == 0)
     *out = NOOK_STATUS_CREATED;
   else
     *out = NOOK_STATUS_RUNNING;
@@ -331,4 +333,70 @@ nook_status_list_ids (const char *root, char ***ids, size_t *n, nook_error_t *er
   *ids = out;
   *n = count;
   return 0;
+}
+
+int
+nook_state_json (const char *id, const char *status, pid_t pid, const char *bundle,
+                 const oci_map *annotations, char **json, nook_error_t *err)
+{
+  cleanup_free char *msg = NULL;
+  oci_state st = {
+    .oci_version = (char *) OCI_SPEC_VERSION,
+    .id = (char *) id,
+    .status = (char *) status,
+    .pid = pid,
+    .has_pid = true,
+    .bundle = (char *) bundle,
+  };
+
+  if (annotations)
+    st.annotations = *annotations;
+  if (oci_state_generate (&st, false, json, NULL, &msg) < 0)
+    return nook_make_error (err, 0, "write the state of `%s`: %s", id, msg);
+  return 0;
+}
+
+/* The state dir's path may exceed sun_path: name it through our fd. */
+static void
+exec_socket_addr (int dirfd, struct sockaddr_un *addr)
+{
+  memset (addr, 0, sizeof (*addr));
+  addr->sun_family = AF_UNIX;
+  snprintf (addr->sun_path, sizeof (addr->sun_path), "/proc/self/fd/%d/%s", dirfd,
+            NOOK_EXEC_SOCKET);
+}
+
+int
+nook_exec_socket_listen (int dirfd, nook_error_t *err)
+{
+  struct sockaddr_un addr;
+  cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return nook_make_error (err, errno, "create the exec socket");
+  exec_socket_addr (dirfd, &addr);
+  if (bind (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0)
+    return nook_make_error (err, errno, "bind the exec socket");
+  /* Root only: whoever connects starts the container. */
+  if (fchmodat (dirfd, NOOK_EXEC_SOCKET, 0600, 0) < 0 || listen (fd, 1) < 0)
+    return nook_make_error (err, errno, "listen on the exec socket");
+  return steal_fd (&fd);
+}
+
+int
+nook_exec_socket_connect (int dirfd, const char *id, nook_error_t *err)
+{
+  struct sockaddr_un addr;
+  cleanup_close int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return nook_make_error (err, errno, "create a socket");
+  exec_socket_addr (dirfd, &addr);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0)
+    {
+      if (errno == ECONNREFUSED)
+        return nook_make_error (err, 0, "start container `%s`: its init process is gone", id);
+      return nook_make_error (err, errno, "start container `%s`: connect to its exec socket", id);
+    }
+  return steal_fd (&fd);
 }

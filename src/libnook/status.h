@@ -4,8 +4,12 @@
  *                          cgroup, annotations), written once (tmp + rename)
  *                          when create has finished; until then the
  *                          container is "creating"
- * <root>/<id>/exec.fifo    exists between create and start; the container
- *                          init blocks reading it until `start` writes
+ * <root>/<id>/config.json  the config the container was created with (hooks
+ *                          for start and delete, defaults for exec)
+ * <root>/<id>/exec.sock    exists between create and start: a unix socket
+ *                          the container init listens on; `start` connects,
+ *                          and the connection closes when the user's program
+ *                          runs (close-on-exec) or carries the error why not
  * Writers (create, start, kill, delete) hold an exclusive flock on the
  * directory; readers (state, list) do not lock: the file is replaced by
  * rename, never rewritten in place.
@@ -19,7 +23,8 @@
 #include "oci.h"
 #include "error.h"
 
-#define NOOK_EXEC_FIFO "exec.fifo"
+#define NOOK_EXEC_SOCKET "exec.sock"
+#define NOOK_STATE_CONFIG "config.json"
 
 struct nook_status
 {
@@ -58,9 +63,19 @@ int nook_status_write (int dirfd, const struct nook_status *st, nook_error_t *er
 int nook_status_read (int dirfd, const char *id, struct nook_status *st, nook_error_t *err);
 void nook_status_free (struct nook_status *st);
 
-/* Derive the runtime-spec status from the pid, its start time and the fifo. */
+/* Derive the runtime-spec status from the pid, its start time and exec.sock. */
 int nook_status_compute (int dirfd, const struct nook_status *st, enum nook_container_status *out,
                          nook_error_t *err);
+
+/* create: listen on <dir>/exec.sock (the container init inherits it). */
+int nook_exec_socket_listen (int dirfd, nook_error_t *err);
+/* start: connect to it ("its init process is gone" when nobody listens). */
+int nook_exec_socket_connect (int dirfd, const char *id, nook_error_t *err);
+
+/* The runtime-spec state document (hooks get it on stdin, the seccomp
+ * listener inside its message). */
+int nook_state_json (const char *id, const char *status, pid_t pid, const char *bundle,
+                     const oci_map *annotations, char **json, nook_error_t *err);
 
 /* The ids under root (sorted); a missing root is an empty list. */
 int nook_status_list_ids (const char *root, char ***ids, size_t *n, nook_error_t *err);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "sync.h"
 #include "utils.h"
@@ -17,9 +18,14 @@ struct sync_header
 };
 
 static const char *const sync_names[] = {
-  [NOOK_SYNC_PARENT_CGROUP_DONE] = "PARENT_CGROUP_DONE",
+  [NOOK_SYNC_EOF] = "end-of-file",
+  [NOOK_SYNC_PARENT_SETUP_DONE] = "PARENT_SETUP_DONE",
   [NOOK_SYNC_CHILD_READY] = "CHILD_READY",
   [NOOK_SYNC_CHILD_ERROR] = "CHILD_ERROR",
+  [NOOK_SYNC_CHILD_HOOKS] = "CHILD_HOOKS",
+  [NOOK_SYNC_PARENT_HOOKS_DONE] = "PARENT_HOOKS_DONE",
+  [NOOK_SYNC_CHILD_CONSOLE] = "CHILD_CONSOLE",
+  [NOOK_SYNC_CHILD_SECCOMP] = "CHILD_SECCOMP",
 };
 
 static const char *
@@ -39,18 +45,35 @@ nook_sync_pair (int fds[2], nook_error_t *err)
 }
 
 static int
-send_packet (int fd, uint32_t type, int32_t status, const char *msg)
+send_packet (int fd, uint32_t type, int32_t status, const char *msg, int passed)
 {
   char buf[SYNC_MSG_MAX];
+  char control[CMSG_SPACE (sizeof (int))];
   struct sync_header h = { .type = type, .status = status };
   size_t len = msg ? strnlen (msg, sizeof (buf) - sizeof (h) - 1) : 0;
+  struct iovec iov;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
   ssize_t r;
 
   memcpy (buf, &h, sizeof (h));
   if (len)
     memcpy (buf + sizeof (h), msg, len);
+  iov.iov_base = buf;
+  iov.iov_len = sizeof (h) + len;
+  if (passed >= 0)
+    {
+      struct cmsghdr *c;
+      memset (control, 0, sizeof (control));
+      mh.msg_control = control;
+      mh.msg_controllen = sizeof (control);
+      c = CMSG_FIRSTHDR (&mh);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (c), &passed, sizeof (int));
+    }
   do
-    r = send (fd, buf, sizeof (h) + len, MSG_NOSIGNAL);
+    r = sendmsg (fd, &mh, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
   return r < 0 ? -1 : 0;
 }
@@ -58,7 +81,15 @@ send_packet (int fd, uint32_t type, int32_t status, const char *msg)
 int
 nook_sync_send (int fd, enum nook_sync_type type, nook_error_t *err)
 {
-  if (send_packet (fd, type, 0, NULL) < 0)
+  if (send_packet (fd, type, 0, NULL, -1) < 0)
+    return nook_make_error (err, errno, "send %s on the sync socket", sync_name (type));
+  return 0;
+}
+
+int
+nook_sync_send_fd (int fd, enum nook_sync_type type, int passed, nook_error_t *err)
+{
+  if (send_packet (fd, type, 0, NULL, passed) < 0)
     return nook_make_error (err, errno, "send %s on the sync socket", sync_name (type));
   return 0;
 }
@@ -69,28 +100,51 @@ nook_sync_send_error (int fd, nook_error_t *child_err)
   if (child_err == NULL || *child_err == NULL)
     return;
   /* The message already carries strerror; status lets the parent keep errno. */
-  (void) send_packet (fd, NOOK_SYNC_CHILD_ERROR, (*child_err)->status, (*child_err)->msg);
+  (void) send_packet (fd, NOOK_SYNC_CHILD_ERROR, (*child_err)->status, (*child_err)->msg, -1);
   nook_error_release (child_err);
 }
 
+static int
+received_fd (struct msghdr *mh)
+{
+  struct cmsghdr *c;
+  int passed = -1;
+
+  for (c = CMSG_FIRSTHDR (mh); c; c = CMSG_NXTHDR (mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS
+        && c->cmsg_len == CMSG_LEN (sizeof (int)))
+      memcpy (&passed, CMSG_DATA (c), sizeof (int));
+  return passed;
+}
+
 int
-nook_sync_expect (int fd, enum nook_sync_type expected, nook_error_t *err)
+nook_sync_recv (int fd, enum nook_sync_type *type, int *passed, nook_error_t *err)
 {
   char buf[SYNC_MSG_MAX + 1];
+  char control[CMSG_SPACE (sizeof (int))];
+  struct iovec iov = { .iov_base = buf, .iov_len = SYNC_MSG_MAX };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                       .msg_controllen = sizeof (control) };
   struct sync_header h;
   ssize_t r;
 
+  *passed = -1;
   do
-    r = recv (fd, buf, SYNC_MSG_MAX, 0);
+    r = recvmsg (fd, &mh, MSG_CMSG_CLOEXEC);
   while (r < 0 && errno == EINTR);
   if (r < 0)
-    return nook_make_error (err, errno, "wait for %s on the sync socket", sync_name (expected));
+    return nook_make_error (err, errno, "read the sync socket");
   if (r == 0)
-    return nook_make_error (err, 0, "container init exited before it was ready");
+    {
+      *type = NOOK_SYNC_EOF;
+      return 0;
+    }
   if ((size_t) r < sizeof (h))
     return nook_make_error (err, 0, "short message on the sync socket (%zd bytes)", r);
   memcpy (&h, buf, sizeof (h));
   buf[r] = '\0';
+  *passed = received_fd (&mh);
+  *type = h.type;
   if (h.type == NOOK_SYNC_CHILD_ERROR)
     {
       /* Rebuild the child's error as is: its text already has strerror. */
@@ -98,8 +152,29 @@ nook_sync_expect (int fd, enum nook_sync_type expected, nook_error_t *err)
       (*err)->status = h.status;
       return ret;
     }
-  if (h.type != (uint32_t) expected)
-    return nook_make_error (err, 0, "sync protocol: expected %s, got %s", sync_name (expected),
-                            sync_name (h.type));
   return 0;
+}
+
+int
+nook_sync_expect (int fd, enum nook_sync_type expected, nook_error_t *err)
+{
+  enum nook_sync_type type;
+  int passed;
+
+  if (nook_sync_recv (fd, &type, &passed, err) < 0)
+    return -1;
+  if (passed >= 0)
+    close (passed);
+  if (type == NOOK_SYNC_EOF)
+    return nook_make_error (err, 0, "container init exited before it was ready");
+  if (type != expected)
+    return nook_make_error (err, 0, "sync protocol: expected %s, got %s", sync_name (expected),
+                            sync_name (type));
+  return 0;
+}
+
+const char *
+nook_sync_name (enum nook_sync_type type)
+{
+  return sync_name (type);
 }

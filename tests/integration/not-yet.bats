@@ -22,33 +22,14 @@ expect_not_supported() {
 	expect_not_supported systemd
 }
 
-@test "not yet: --console-socket" {
-	run_nook create --console-socket "$TEST_TMP/console.sock" --bundle "$BUNDLE" "$ID"
-	expect_not_supported console
+@test "not yet: linux.intelRdt" {
+	update_config '.linux.intelRdt = {"closID": "nook"}'
+	run_nook create --bundle "$BUNDLE" "$ID"
+	expect_not_supported intelRdt
 }
 
-@test "not yet: process.terminal" {
-	update_config '.process.terminal = true'
+@test "not yet: linux.netDevices" {
+	update_config '.linux.netDevices = {"eth9": {"name": "eth0"}}'
 	run_nook create --bundle "$BUNDLE" "$ID"
-	expect_not_supported terminal
-}
-
-@test "not yet: linux.seccomp" {
-	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW"}'
-	run_nook create --bundle "$BUNDLE" "$ID"
-	expect_not_supported seccomp
-}
-
-@test "not yet: hooks" {
-	update_config '.hooks = {"prestart": [{"path": "/bin/true"}]}'
-	run_nook create --bundle "$BUNDLE" "$ID"
-	expect_not_supported hooks
-}
-
-@test "not yet: a user namespace" {
-	update_config '.linux.namespaces += [{"type": "user"}]
-		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
-	run_nook create --bundle "$BUNDLE" "$ID"
-	expect_not_supported user
+	expect_not_supported netDevices
 }

@@ -114,7 +114,7 @@ test_sync_protocol (void)
   nook_error_release (&err);
 
   /* An unexpected message is a protocol error, not success. */
-  CHECK (nook_sync_send (fds[1], NOOK_SYNC_PARENT_CGROUP_DONE, &err) == 0);
+  CHECK (nook_sync_send (fds[1], NOOK_SYNC_PARENT_SETUP_DONE, &err) == 0);
   CHECK (nook_sync_expect (fds[0], NOOK_SYNC_CHILD_READY, &err) < 0);
   CHECK_STR_CONTAINS (err ? err->msg : NULL, "expected CHILD_READY");
   nook_error_release (&err);
@@ -193,10 +193,10 @@ test_status_roundtrip (void)
   CHECK_INT_EQ (back.annotations.len, 1);
   CHECK_STR_EQ (back.annotations.len ? back.annotations.values[0] : NULL, "b");
 
-  /* Alive with a fifo: created; fifo gone: running; other start time: stopped. */
-  CHECK (mkfifoat (dirfd, NOOK_EXEC_FIFO, 0600) == 0);
+  /* Alive with exec.sock: created; gone: running; other start time: stopped. */
+  CHECK (mkfifoat (dirfd, NOOK_EXEC_SOCKET, 0600) == 0);
   CHECK (nook_status_compute (dirfd, &back, &s, &err) == 0 && s == NOOK_STATUS_CREATED);
-  unlinkat (dirfd, NOOK_EXEC_FIFO, 0);
+  unlinkat (dirfd, NOOK_EXEC_SOCKET, 0);
   CHECK (nook_status_compute (dirfd, &back, &s, &err) == 0 && s == NOOK_STATUS_RUNNING);
   back.pid_start_time++;
   CHECK (nook_status_compute (dirfd, &back, &s, &err) == 0 && s == NOOK_STATUS_STOPPED);
