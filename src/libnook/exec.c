@@ -388,6 +388,40 @@ spawn (struct exec_ctx *c, nook_error_t *err)
   return 0;
 }
 
+static bool
+proc_has_cap (const oci_process *p, const char *cap)
+{
+  const oci_capabilities *c = p->capabilities;
+  size_t i;
+  for (i = 0; c && i < c->bounding_len; i++)
+    if (strcmp (c->bounding[i], cap) == 0)
+      return true;
+  return false;
+}
+
+/* A created container's init is still nook.  A process with
+ * CAP_SYS_PTRACE passes the non-dumpable check on its /proc/PID/exe; that
+ * is safe only when the init runs from a sealed copy. */
+static int
+check_init_exposure (const struct exec_ctx *c, nook_error_t *err)
+{
+  char path[64];
+  cleanup_close int fd = -1;
+  int seals;
+
+  if (c->l.status != NOOK_STATUS_CREATED || !proc_has_cap (c->proc, "CAP_SYS_PTRACE"))
+    return 0;
+  snprintf (path, sizeof (path), "/proc/%d/exe", (int) c->l.st.pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  seals = fd >= 0 ? fcntl (fd, F_GET_SEALS) : -1;
+  if (seals >= 0 && (seals & F_SEAL_WRITE))
+    return 0;
+  return nook_make_error (err, 0,
+                          "a process with CAP_SYS_PTRACE could reach nook's binary through the "
+                          "init of created container `%s`: start the container first",
+                          c->o->id);
+}
+
 static int
 prepare (struct exec_ctx *c, nook_error_t *err)
 {
@@ -403,7 +437,8 @@ prepare (struct exec_ctx *c, nook_error_t *err)
   if (load_process (c, err) < 0 || check_terminal (c, err) < 0)
     return -1;
   if (nook_process_validate (c->proc, err) < 0
-      || nook_scheduling_validate_process (c->proc, c->cfg->linux, err) < 0)
+      || nook_scheduling_validate_process (c->proc, c->cfg->linux, err) < 0
+      || check_init_exposure (c, err) < 0)
     return -1;
   return open_namespaces (c, err);
 }

@@ -84,6 +84,12 @@ prepare_one (const oci_namespace *n, struct nook_namespaces *ns, int *seen, nook
   if (n->path && n->path[0])
     {
       int fd = -1;
+      /* The namespaces created next must belong to that user namespace,
+       * which takes a second fork (setns, unshare, fork): not done yet. */
+      if (k->flag == CLONE_NEWUSER)
+        return nook_make_error (err, 0,
+                                "linux.namespaces: joining a user namespace by path is not "
+                                "supported yet");
       if (open_ns_path (k, n->path, &fd, err) < 0)
         return -1;
       ns->join[ns->n_join].fd = fd;

@@ -10,6 +10,7 @@
  * SECCOMP_USER_NOTIF_FLAG_CONTINUE.  Each answered notification appends
  * "SYSCALL_NR PID" to OUTDIR/notifications.  OUTDIR/ready appears once it
  * listens.  Exits 0 after COUNT answers, 1 on any error (printed).
+ * The state ends with the connection or with its closing brace.
  * Linked statically like the other test helpers; it runs on the host. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -66,8 +67,38 @@ listen_on (const char *path)
   return s;
 }
 
-/* The state JSON (until the runtime closes the connection) and the fd
- * that comes with its first bytes. */
+/* True once buf holds a whole JSON object: the spec says the runtime
+ * closes the connection after sending, but runc 1.1.5 keeps it open, and
+ * an agent should not depend on either. */
+static int
+json_complete (const char *buf, size_t len)
+{
+  int depth = 0, in_string = 0, escaped = 0;
+  size_t i;
+
+  for (i = 0; i < len; i++)
+    {
+      char ch = buf[i];
+      if (in_string)
+        {
+          if (escaped)
+            escaped = 0;
+          else if (ch == '\\')
+            escaped = 1;
+          else if (ch == '"')
+            in_string = 0;
+        }
+      else if (ch == '"')
+        in_string = 1;
+      else if (ch == '{' || ch == '[')
+        depth++;
+      else if ((ch == '}' || ch == ']') && --depth == 0)
+        return 1;
+    }
+  return 0;
+}
+
+/* The state JSON and the fd that comes with its first bytes. */
 static int
 receive_state (int conn)
 {
@@ -100,7 +131,7 @@ receive_state (int conn)
       if (r == 0)
         break;
       len += r;
-      if (len == sizeof (json) - 1)
+      if (len == sizeof (json) - 1 || json_complete (json, len))
         break;
     }
   write_out ("state.json", json, len, O_TRUNC);

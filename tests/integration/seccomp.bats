@@ -4,6 +4,10 @@
 # /proc/self/status says), the listener of SCMP_ACT_NOTIFY, and a clear
 # error with nothing left behind for every bad seccomp section.
 #
+# The wording of errors is nook-specific (so is "one error line"); the rest
+# is runtime-spec or runc behaviour, and passes with runc 1.1.5 except where
+# marked "runc deviates".
+#
 # Errno texts are glibc's (busybox-static is linked with it).  The syscalls
 # are those of x86_64, where busybox's mkdir calls mkdir(2); both mkdir and
 # mkdirat are filtered so another libc or architecture blocks too.
@@ -76,18 +80,21 @@ mkdir_rule() {
 }
 
 @test "seccomp: defaultAction ERRNO with an allowlist; defaultErrnoRet for the rest" {
-	# What busybox sh, echo and mkdir need, and what the runtime does between
-	# loading the filter and execve; mkdir and mkdirat are left out.
-	local allowed='["access", "arch_prctl", "brk", "chdir", "clone", "clone3", "close",
-		"close_range", "dup", "dup2", "dup3", "execve", "exit", "exit_group", "faccessat",
-		"faccessat2", "fcntl", "fstat", "futex", "getcwd", "getdents64", "getegid",
-		"geteuid", "getgid", "getpgrp", "getpid", "getppid", "getrandom", "gettid",
-		"getuid", "ioctl", "lseek", "lstat", "madvise", "mmap", "mprotect", "munmap",
-		"newfstatat", "open", "openat", "pipe", "pipe2", "poll", "ppoll", "prctl",
-		"pread64", "prlimit64", "read", "readlink", "readv", "recvmsg", "rseq",
-		"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sendmsg", "set_robust_list",
-		"set_tid_address", "setpgid", "sigaltstack", "stat", "statx", "uname", "vfork",
-		"wait4", "write", "writev"]'
+	# What busybox sh, echo and mkdir need, and what a runtime does between
+	# loading the filter and execve (runc's Go runtime included); mkdir and
+	# mkdirat are left out.
+	local allowed='["access", "arch_prctl", "brk", "chdir", "clock_gettime", "clone",
+		"clone3", "close", "close_range", "dup", "dup2", "dup3", "epoll_create1",
+		"epoll_ctl", "epoll_pwait", "epoll_wait", "execve", "exit", "exit_group",
+		"faccessat", "faccessat2", "fchdir", "fcntl", "fstat", "fstatfs", "futex",
+		"getcwd", "getdents64", "getegid", "geteuid", "getgid", "getpgrp", "getpid",
+		"getppid", "getrandom", "gettid", "getuid", "ioctl", "lseek", "lstat", "madvise",
+		"mmap", "mprotect", "munmap", "nanosleep", "newfstatat", "open", "openat", "pipe",
+		"pipe2", "poll", "ppoll", "prctl", "pread64", "prlimit64", "read", "readlink",
+		"readlinkat", "readv", "recvmsg", "rseq", "rt_sigaction", "rt_sigprocmask",
+		"rt_sigreturn", "sched_getaffinity", "sched_yield", "sendmsg", "set_robust_list",
+		"set_tid_address", "setpgid", "sigaltstack", "stat", "statfs", "statx", "tgkill",
+		"uname", "vfork", "wait4", "waitid", "write", "writev"]'
 	set_seccomp "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 18,
 		\"syscalls\": [{\"names\": $allowed, \"action\": \"SCMP_ACT_ALLOW\"}]}"
 	run_sh 'echo allowed; mkdir /host/dir'
@@ -224,6 +231,7 @@ nc: socket: Permission denied"
 	assert_output "mkdir: can't create directory '/host/dir': No space left on device"
 }
 
+# runc deviates: runc 1.1.5 refuses every flag ("not yet supported").
 @test "seccomp: flags TSYNC, LOG and SPEC_ALLOW are accepted and the filter applies" {
 	set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\",
 		\"flags\": [\"SECCOMP_FILTER_FLAG_TSYNC\", \"SECCOMP_FILTER_FLAG_LOG\", \"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"],
@@ -312,7 +320,8 @@ notify_seccomp() {
 	assert_equal "$(listener_exit_status)" 0
 	local state=$TEST_TMP/agent/state.json id=$ID-r1
 	assert_equal "$(cat "$TEST_TMP/agent/nfds")" 1
-	assert_equal "$(jq -r .ociVersion "$state")" 1.2.0
+	jq -e '.ociVersion | type == "string" and test("^1\\.")' "$state" >/dev/null ||
+		fail "bad ociVersion in $(cat "$state")"
 	assert_equal "$(jq -c .fds "$state")" '["seccompFd"]'
 	assert_equal "$(jq -r .metadata "$state")" "agent=test;v=1"
 	assert_equal "$(jq -r .state.id "$state")" "$id"
@@ -344,6 +353,8 @@ notify_seccomp() {
 
 # ---- bad input: one error line naming the field, nothing left behind ----
 
+# runc deviates: runc ignores syscall names it cannot resolve (the issue
+# says an unknown syscall is an error).
 @test "seccomp: bad input: an unknown syscall name" {
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 		{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"},
@@ -372,6 +383,7 @@ notify_seccomp() {
 	expect_create_error 'linux.seccomp.architectures[1]: unknown architecture `SCMP_ARCH_PDP11`'
 }
 
+# runc deviates in wording only: it refuses every flag.
 @test "seccomp: bad input: an unknown flag" {
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_FAST"]}'
 	expect_create_error 'linux.seccomp.flags[1]: unknown flag `SECCOMP_FILTER_FLAG_FAST`'
@@ -389,19 +401,21 @@ notify_seccomp() {
 	expect_create_error 'linux.seccomp.syscalls[0].args[0].index: 6 is out of range'
 }
 
+# runc deviates: it accepts the entry (the schema wants one name at least).
 @test "seccomp: bad input: an empty names list" {
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}'
 	expect_create_error 'linux.seccomp.syscalls[0].names'
 }
 
 # runtime-spec: "When the action doesn't support an errno, the runtime MUST
-# print and error and fail."
+# print and error and fail."  runc deviates: it ignores errnoRet there.
 @test "seccomp: bad input: errnoRet with an action that takes no errno" {
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"],
 		"action": "SCMP_ACT_KILL", "errnoRet": 1}]}'
 	expect_create_error 'linux.seccomp.syscalls[0].errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno'
 }
 
+# runc deviates, as above.
 @test "seccomp: bad input: defaultErrnoRet with a defaultAction that takes no errno" {
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 1}'
 	expect_create_error 'linux.seccomp.defaultErrnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno'
@@ -413,6 +427,7 @@ notify_seccomp() {
 }
 
 # runtime-spec: listenerMetadata "MUST NOT be set if listenerPath is not set".
+# runc deviates: it accepts it.
 @test "seccomp: bad input: listenerMetadata without listenerPath" {
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "x"}'
 	expect_create_error 'linux.seccomp.listenerMetadata: requires listenerPath'
@@ -431,12 +446,14 @@ notify_seccomp() {
 	expect_create_error 'linux.seccomp.syscalls[0].names[0]: SCMP_ACT_NOTIFY cannot be used for `sendmsg`'
 }
 
+# runc deviates: it truncates the value to 16 bits.
 @test "seccomp: bad input: errnoRet wider than 16 bits" {
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"],
 		"action": "SCMP_ACT_ERRNO", "errnoRet": 65536}]}'
 	expect_create_error 'linux.seccomp.syscalls[0].errnoRet: 65536'
 }
 
+# runc deviates: runc 1.1.5 reports success here.
 @test "seccomp: bad input: a filter that kills the runtime's own syscalls fails create, nothing left" {
 	# The filter applies from the moment it is loaded: an allowlist without
 	# the runtime's last few syscalls kills the init before it is ready.
@@ -448,6 +465,7 @@ notify_seccomp() {
 	assert_nothing_left
 }
 
+# runc deviates: its features document has no knownFlags/supportedFlags.
 @test "seccomp: features lists what the filter supports" {
 	run nook features
 	assert_success

@@ -61,7 +61,7 @@ wait_console_end() {
 stop_console_socket() {
 	local tries=100
 	kill "$CONSOLE_PID"
-	while [ "$tries" -gt 0 ] && kill -0 "$CONSOLE_PID" 2>/dev/null; do
+	while [ "$tries" -gt 0 ] && process_alive "$CONSOLE_PID"; do
 		sleep 0.05
 		tries=$((tries - 1))
 	done
@@ -70,10 +70,20 @@ stop_console_socket() {
 
 # run_in_script COMMAND [INPUT]: COMMAND (a shell string) on a terminal of
 # its own, INPUT typed on it; sets $status and $output (without \r).
+# script's input stays open until COMMAND ends: at its end script would
+# type ^D, which a terminal not yet raw turns into a NUL byte.
 run_in_script() {
+	local fifo=$TEST_TMP/script.in.$BASHPID pid in
+	mkfifo "$fifo"
+	timeout -k 5 "$NOOK_TIMEOUT" script -qfec "$1" /dev/null <"$fifo" \
+		>"$TEST_TMP/script.out" 2>&1 3>&- &
+	pid=$!
+	exec {in}>"$fifo"
+	printf '%s' "${2:-}" >&"$in"
 	status=0
-	printf '%s' "${2:-}" | timeout -k 5 "$NOOK_TIMEOUT" script -qfec "$1" /dev/null \
-		>"$TEST_TMP/script.out" 2>&1 3>&- || status=$?
+	wait "$pid" || status=$?
+	exec {in}>&-
+	rm -f "$fifo"
 	output=$(tr -d '\r' <"$TEST_TMP/script.out")
 	mapfile -t lines <<<"$output"
 }
