@@ -8,7 +8,7 @@ PACKAGES="
 	build-essential autoconf automake libtool pkg-config
 	libyajl-dev libseccomp-dev libcap-dev libsystemd-dev criu
 	busybox-static bats bats-assert bats-support jq
-	iproute2 procps util-linux
+	iproute2 procps util-linux bsdutils
 	crun runc hyperfine
 "
 

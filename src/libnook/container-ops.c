@@ -448,6 +448,7 @@ int
 nook_container_run (const struct nook_create_opts *opts, bool detach, int *exit_status,
                     nook_error_t *err)
 {
+  struct nook_terminal_relay *relay = NULL;
   nook_error_t ignored = NULL;
   cleanup_close int master = -1;
   pid_t pid;
@@ -460,15 +461,19 @@ nook_container_run (const struct nook_create_opts *opts, bool detach, int *exit_
     return -1;
   if (!detach)
     nook_forward_signals_to (pid);
+  /* Our terminal is set up before the program can write its first line. */
+  if (master >= 0 && nook_terminal_relay_prepare (master, &relay, &ignored) < 0)
+    nook_log_error (&ignored);
   if (nook_container_start (opts->root, opts->id, err) < 0)
     {
+      nook_terminal_relay_free (relay);
       if (nook_container_delete (opts->root, opts->id, true, &ignored) < 0)
         nook_log_error (&ignored);
       return -1;
     }
   if (detach)
     return 0;
-  if (master >= 0 && nook_terminal_relay (master, pid, &ignored) < 0)
+  if (relay && nook_terminal_relay_run (relay, pid, &ignored) < 0)
     nook_log_error (&ignored);
   if (nook_wait_child_status (pid, exit_status, err) < 0)
     return -1;

@@ -59,6 +59,7 @@ struct exec_ctx
   int ns_fd[N_EXEC_NS]; /* -1: the same namespace as ours, nothing to join */
   int sync[2];
   int master;
+  struct nook_terminal_relay *relay; /* prepared as soon as the master arrives */
   pid_t pid;
 };
 
@@ -311,7 +312,12 @@ answer_child (struct exec_ctx *c, enum nook_sync_type type, int passed, nook_err
     {
       if (c->o->console_socket == NULL)
         {
+          nook_error_t relay_err = NULL;
           c->master = passed;
+          /* Before the child goes on to execve: its first output must
+           * find our terminal ready. */
+          if (!c->o->detach && nook_terminal_relay_prepare (c->master, &c->relay, &relay_err) < 0)
+            nook_log_error (&relay_err);
           return 0;
         }
       r = nook_terminal_send_to_socket (c->o->console_socket, passed, err);
@@ -454,6 +460,7 @@ release (struct exec_ctx *c)
     close (c->sync[0]);
   if (c->sync[1] >= 0)
     close (c->sync[1]);
+  nook_terminal_relay_free (c->relay);
   if (c->master >= 0)
     close (c->master);
   if (c->l.dirfd >= 0)
@@ -484,7 +491,7 @@ exec_steps (struct exec_ctx *c, int *exit_status, nook_error_t *err)
   if (c->o->detach)
     return 0;
   nook_forward_signals_to (c->pid);
-  if (c->master >= 0 && nook_terminal_relay (c->master, c->pid, &relay_err) < 0)
+  if (c->relay && nook_terminal_relay_run (steal_pointer (&c->relay), c->pid, &relay_err) < 0)
     nook_log_error (&relay_err);
   return nook_wait_child_status (c->pid, exit_status, err);
 }

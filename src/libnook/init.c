@@ -157,6 +157,9 @@ nook_setup_terminal (const oci_process *p, const char *console_path, int syncfd,
     return 0;
   if (nook_terminal_setup (p->console_size, console_path, &master, err) < 0)
     return -1;
+  /* While still root: the pty belongs to the process's user, as in runc. */
+  if (p->user && nook_terminal_chown (p->user->uid, err) < 0)
+    return -1;
   return nook_sync_send_fd (syncfd, NOOK_SYNC_CHILD_CONSOLE, master, err);
 }
 

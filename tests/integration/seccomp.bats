@@ -83,7 +83,7 @@ mkdir_rule() {
 	# What busybox sh, echo and mkdir need, and what a runtime does between
 	# loading the filter and execve (runc's Go runtime included); mkdir and
 	# mkdirat are left out.
-	local allowed='["access", "arch_prctl", "brk", "chdir", "clock_gettime", "clone",
+	local allowed='["accept", "accept4", "access", "arch_prctl", "brk", "chdir", "clock_gettime", "clone",
 		"clone3", "close", "close_range", "dup", "dup2", "dup3", "epoll_create1",
 		"epoll_ctl", "epoll_pwait", "epoll_wait", "execve", "exit", "exit_group",
 		"faccessat", "faccessat2", "fchdir", "fcntl", "fstat", "fstatfs", "futex",
@@ -280,18 +280,32 @@ nc: socket: Permission denied"
 	assert_line --regexp '^NoNewPrivs:[[:space:]]+1$'
 }
 
+@test "seccomp: a process started by exec gets the container's filter" {
+	set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\",
+		\"syscalls\": [$(mkdir_rule '"SCMP_ACT_ERRNO"' '"errnoRet": 28')]}"
+	set_args sleep 600
+	run_nook run -d --bundle "$BUNDLE" "$ID"
+	assert_success
+	run_nook exec "$ID" sh -c 'grep "^Seccomp:" /proc/self/status; mkdir /host/dir'
+	assert_failure 1
+	assert_output --regexp '^Seccomp:[[:space:]]+2$'
+	assert_equal "${stderr}" "mkdir: can't create directory '/host/dir': No space left on device"
+}
+
 # ---- SCMP_ACT_NOTIFY and the listener ----
 
-# start_listener ANSWER: the seccomp agent on $TEST_TMP/listener.sock,
-# writing to $TEST_TMP/agent; waits until it listens.
+# start_listener ANSWER [COUNT [DIR]]: the seccomp agent on
+# $TEST_TMP/listener.sock, writing to DIR ($TEST_TMP/agent); waits until it
+# listens.
 start_listener() {
 	local helper=${NOOK_BUILDDIR:?}/tests/integration/seccomp-listener
+	local dir=${3:-$TEST_TMP/agent}
 	[ -x "$helper" ] || fail "$helper not built (make check builds it)"
-	mkdir -p "$TEST_TMP/agent"
-	"$helper" "$TEST_TMP/listener.sock" "$TEST_TMP/agent" "$1" </dev/null \
-		>"$TEST_TMP/agent.log" 2>&1 3>&- &
+	mkdir -p "$dir"
+	"$helper" "$TEST_TMP/listener.sock" "$dir" "$1" "${2:-1}" </dev/null \
+		>>"$TEST_TMP/agent.log" 2>&1 3>&- &
 	LISTENER_PID=$!
-	wait_for_file "$TEST_TMP/agent/ready"
+	wait_for_file "$dir/ready"
 }
 
 # listener_exit_status: waits for the agent; its exit status.
@@ -344,6 +358,30 @@ notify_seccomp() {
 	assert_output made
 	[ -d "$HOSTDIR/dir" ]
 	assert_equal "$(listener_exit_status)" 0
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY: exec sends its own fd and state to the listener" {
+	# The container's agent takes the init's fd and answers nothing.
+	start_listener errno:28 0 "$TEST_TMP/agent-init"
+	notify_seccomp
+	set_args sleep 600
+	run_nook run -d --bundle "$BUNDLE" "$ID"
+	assert_success
+	assert_equal "$(listener_exit_status)" 0
+	# A second agent on the same path for the exec'd process.
+	start_listener errno:28 1 "$TEST_TMP/agent-exec"
+	run_nook exec "$ID" mkdir /host/dir
+	assert_failure 1
+	assert_equal "$stderr" "mkdir: can't create directory '/host/dir': No space left on device"
+	assert_equal "$(listener_exit_status)" 0
+	local state=$TEST_TMP/agent-exec/state.json
+	assert_equal "$(jq -r .state.id "$state")" "$ID"
+	assert_equal "$(jq -r .state.status "$state")" running
+	assert_equal "$(jq -r .state.pid "$state")" "$(pid_of "$ID")"
+	assert_equal "$(jq -r .metadata "$state")" "agent=test;v=1"
+	# pid is the exec'd process, not the container's init.
+	[ "$(jq -r .pid "$state")" != "$(pid_of "$ID")" ] || fail "pid is the init's: $(cat "$state")"
+	[ ! -e "$HOSTDIR/dir" ]
 }
 
 @test "seccomp: SCMP_ACT_NOTIFY: an unreachable listener fails create, nothing left" {

@@ -248,6 +248,7 @@ $(nook_cmd run --bundle "$BUNDLE" "$ID"); echo rc=\$?; stty -g >$TEST_TMP/after"
 	assert_output --partial two
 }
 
+# nook-specific, as the test above (its stdout is a pipe).
 @test "terminal: run in the foreground survives its reader going away" {
 	set_args seq 1 200000
 	run bash -c '"$@" | head -n 1; echo "rc=${PIPESTATUS[0]}"' _ timeout -k 5 "$NOOK_TIMEOUT" \
@@ -263,6 +264,7 @@ $(nook_cmd run --bundle "$BUNDLE" "$ID"); echo rc=\$?; stty -g >$TEST_TMP/after"
 	run_nook create --bundle "$BUNDLE" "$ID"
 	assert_failure
 	assert_one_error_line
+	# nook-specific wording
 	[[ $stderr == *console-socket* ]] || fail "error does not mention --console-socket: $stderr"
 	assert_nothing_left
 }
@@ -298,6 +300,7 @@ $(nook_cmd run --bundle "$BUNDLE" "$ID"); echo rc=\$?; stty -g >$TEST_TMP/after"
 	assert_nothing_left
 }
 
+# nook-specific: runc truncates the size to 16 bits.
 @test "terminal: process.consoleSize out of range fails" {
 	update_config '.process.consoleSize = {"height": 70000, "width": 80}'
 	start_console_socket
