@@ -86,7 +86,7 @@ create_usage (const char *cmd, bool run)
           "Options:\n"
           "  -b, --bundle DIR         the bundle (config.json + rootfs); default: current directory\n"
           "      --pid-file FILE      write the container process's pid to FILE\n"
-          "      --console-socket P   send the terminal to this socket (not supported yet)\n"
+          "      --console-socket P   send the terminal's master to this unix socket\n"
           "      --preserve-fds N     pass N extra fds (from 3) into the container\n"
           "      --no-pivot           chroot instead of pivot_root (rootfs on a ramdisk)\n"
           "      --no-new-keyring     keep the caller's session keyring\n"

@@ -25,6 +25,7 @@
 #include "reexec.h"
 #include "scheduling.h"
 #include "seccomp.h"
+#include "signals.h"
 #include "status.h"
 #include "sync.h"
 #include "terminal.h"
@@ -46,6 +47,8 @@ struct create_ctx
   int sync[2];
   pid_t pid;
   bool cgroup_entered; /* only then is the cgroup ours to remove */
+  bool spawned;        /* the init existed: poststop hooks run on rollback */
+  int preserve_fds;    /* --preserve-fds plus systemd's LISTEN_FDS */
 };
 
 static int
@@ -129,6 +132,38 @@ resolve_rootfs (struct create_ctx *c, nook_error_t *err)
   return 0;
 }
 
+static void
+append_env (oci_process *p, const char *kv)
+{
+  p->env = xrealloc (p->env, sizeof (char *) * (p->env_len + 2));
+  p->env[p->env_len++] = xstrdup (kv);
+  p->env[p->env_len] = NULL;
+}
+
+/* systemd socket activation, as runc does: the LISTEN_FDS sockets follow
+ * the preserved fds into the container, which sees them as its own
+ * (LISTEN_PID=1: the container's process). */
+static int
+pass_listen_fds (struct create_ctx *c, nook_error_t *err)
+{
+  const char *v = getenv ("LISTEN_FDS");
+  cleanup_free char *kv = NULL;
+  int64_t n;
+
+  c->preserve_fds = c->opts->preserve_fds;
+  if (v == NULL || v[0] == '\0')
+    return 0;
+  if (parse_int64 (v, &n) < 0 || n < 0 || n > 65536)
+    return nook_make_error (err, 0, "LISTEN_FDS=`%s` is not a count of fds", v);
+  if (n == 0)
+    return 0;
+  c->preserve_fds += n;
+  xasprintf (&kv, "LISTEN_FDS=%lld", (long long) n);
+  append_env (c->cfg->process, kv);
+  append_env (c->cfg->process, "LISTEN_PID=1");
+  return 0;
+}
+
 static int
 validate_features (struct create_ctx *c, nook_error_t *err)
 {
@@ -148,7 +183,7 @@ validate_features (struct create_ctx *c, nook_error_t *err)
 static int
 validate_config (struct create_ctx *c, nook_error_t *err)
 {
-  if (validate_features (c, err) < 0)
+  if (validate_features (c, err) < 0 || pass_listen_fds (c, err) < 0)
     return -1;
   if (resolve_rootfs (c, err) < 0)
     return -1;
@@ -300,6 +335,30 @@ answer_child (struct create_ctx *c, enum nook_sync_type type, int passed, nook_e
                           nook_sync_name (type));
 }
 
+/* The init went away without a word: say how, which points at the cause
+ * (SIGSYS: a seccomp filter that denies the init's own syscalls). */
+static int
+init_died (struct create_ctx *c, nook_error_t *err)
+{
+  int status;
+  pid_t r;
+
+  do
+    r = waitpid (c->pid, &status, 0);
+  while (r < 0 && errno == EINTR);
+  if (r != c->pid)
+    return nook_make_error (err, 0, "container init exited before it was ready");
+  c->pid = 0; /* reaped: nothing for the rollback to kill */
+  if (WIFSIGNALED (status))
+    return nook_make_error (err, 0, "container init was killed by %s before it was ready%s",
+                            nook_signal_name (WTERMSIG (status)) ?: "a signal",
+                            WTERMSIG (status) == SIGSYS
+                                ? " (does linux.seccomp deny a syscall nook needs before execve?)"
+                                : "");
+  return nook_make_error (err, 0, "container init exited with status %d before it was ready",
+                          WEXITSTATUS (status));
+}
+
 static int
 parent_drive_init (struct create_ctx *c, nook_error_t *err)
 {
@@ -322,7 +381,7 @@ parent_drive_init (struct create_ctx *c, nook_error_t *err)
       if (type == NOOK_SYNC_CHILD_READY)
         break;
       if (type == NOOK_SYNC_EOF)
-        return nook_make_error (err, 0, "container init exited before it was ready");
+        return init_died (c, err);
       if (answer_child (c, type, passed, err) < 0)
         return -1;
     }
@@ -363,10 +422,12 @@ spawn_init (struct create_ctx *c, nook_error_t *err)
   c->pid = nook_clone (c->ns.clone_flags, err);
   if (c->pid < 0)
     return -1;
+  c->spawned = c->pid > 0;
   if (c->pid == 0)
     {
       args.syncfd = c->sync[1];
       args.exec_sock = c->exec_sock;
+      args.preserve_fds = c->preserve_fds;
       args.close_fds[0] = c->sync[0];
       args.close_fds[1] = c->dirfd;
       args.close_fds[2] = -1;
@@ -415,7 +476,7 @@ create_rollback (struct create_ctx *c)
     nook_log_error (&ignored);
   /* runtime-spec lifecycle: a container that got as far as its process
    * (its hooks may have run) continues at poststop once destroyed. */
-  if (c->pid > 0)
+  if (c->spawned)
     run_poststop_hooks (c);
 }
 

@@ -13,6 +13,7 @@
 
 #include "features.h"
 #include "cgroup.h"
+#include "hooks.h"
 #include "linux.h"
 #include "mount.h"
 #include "oci.h"
@@ -149,10 +150,7 @@ build_features (void)
 
   f->oci_version_min = xstrdup ("1.0.0");
   f->oci_version_max = xstrdup (OCI_SPEC_VERSION);
-  /* Hooks come in a later issue.  An empty list says "none"; an absent one
-   * would say "unknown" (the generator writes a non-NULL empty array as []). */
-  f->hooks = xmalloc0 (sizeof (char *));
-  f->hooks_len = 0;
+  f->hooks = nook_hooks_supported (&f->hooks_len);
   f->mount_options = mount_supported_options (&f->mount_options_len);
   f->linux = linux_features ();
   annotations (&f->annotations);

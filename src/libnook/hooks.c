@@ -626,3 +626,15 @@ nook_hooks_run_all (const oci_hook *hooks, size_t n, enum nook_hook_kind kind,
   sigpipe_release (&saved, was_pending);
   return r;
 }
+
+char **
+nook_hooks_supported (size_t *n)
+{
+  size_t i, count = sizeof (HOOK_KINDS) / sizeof (HOOK_KINDS[0]);
+  char **out = xmalloc0 (sizeof (char *) * (count + 1));
+
+  for (i = 0; i < count; i++)
+    out[i] = xstrdup (nook_hook_kind_name ((enum nook_hook_kind) i));
+  *n = count;
+  return out;
+}

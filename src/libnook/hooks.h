@@ -47,4 +47,7 @@ int nook_hooks_run_output (const oci_hook *hooks, size_t n, enum nook_hook_kind 
 int nook_hooks_run_all (const oci_hook *hooks, size_t n, enum nook_hook_kind kind,
                         const char *state_json, nook_error_t *err);
 
+/* Every hook kind nook runs (malloc'd strv), for the features document. */
+char **nook_hooks_supported (size_t *n);
+
 #endif

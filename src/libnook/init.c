@@ -218,8 +218,8 @@ init_setup (struct init_ctx *c, char **exe, nook_error_t *err)
     return -1;
   if (nook_setup_terminal (c->a->cfg->process, "/dev/console", c->a->syncfd, err) < 0)
     return -1;
-  if (nook_setup_process (c->a->cfg, c->a->cfg->process, c->a->syncfd, c->a->opts->preserve_fds,
-                          false, err)
+  if (nook_setup_process (c->a->cfg, c->a->cfg->process, c->a->syncfd, c->a->preserve_fds, false,
+                          err)
       < 0)
     return -1;
   return nook_process_find_executable (c->a->cfg->process, exe, err);

@@ -19,6 +19,7 @@ struct nook_init_args
   struct nook_cgroup *cg;
   int syncfd;   /* the child's end of the sync socketpair */
   int exec_sock; /* listening on exec.sock (see status.h) */
+  int preserve_fds; /* fds 3.. that stay open: --preserve-fds + LISTEN_FDS */
   int close_fds[3]; /* the parent's fds the child must not keep (-1: none) */
 };
 

@@ -2,8 +2,8 @@
  *
  * The content follows `runc spec` (runc 1.2 and later) so that bundles and
  * tutorials written for runc work unchanged.  Differences, on purpose:
- *  - process.terminal is false: nook has no terminal support yet, and a
- *    default that cannot run would be a trap;
+ *  - process.terminal is false: a terminal needs --console-socket for
+ *    create and run -d, and a starter config should run everywhere;
  *  - hostname is "nook";
  *  - the cgroup namespace is always listed (runc adds it only on pure
  *    cgroup v2 hosts): nook mounts the container's own cgroup view on every

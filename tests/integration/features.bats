@@ -41,3 +41,9 @@ load helpers
 	assert_success
 	echo "$output" | jq -e '.linux.cgroup.v1 == true'
 }
+
+@test "features: every hook kind nook runs is listed" {
+	run nook features
+	assert_success
+	echo "$output" | jq -e '.hooks == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]'
+}

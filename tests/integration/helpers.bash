@@ -286,8 +286,11 @@ nook_describe_pids() {
 		[ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
 		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
 		stat=${stat##*) }
-		[ "${stat%% *}" = Z ] && continue
+		# Zombies and processes on their way out (state X, or their
+		# memory already gone: an empty command line) are not leftovers.
+		case ${stat%% *} in Z | X) continue ;; esac
 		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+		[ -n "$cmd" ] || continue
 		echo "$1: $pid ($cmd)"
 	done
 }

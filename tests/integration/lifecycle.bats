@@ -216,3 +216,15 @@ keyring_id_helper() {
 	assert_success
 	assert_output "$host"
 }
+
+@test "lifecycle: systemd's LISTEN_FDS pass into the container with LISTEN_PID=1" {
+	echo "socket one" >"$TEST_TMP/data"
+	echo "socket two" >"$TEST_TMP/data4"
+	set_args sh -c 'echo $LISTEN_FDS $LISTEN_PID; cat <&3; cat <&4'
+	LISTEN_FDS=2 LISTEN_PID=$$ run timeout 60 "$NOOK_BINARY" --root "$ROOT" run \
+		--bundle "$BUNDLE" "$ID" 3<"$TEST_TMP/data" 4<"$TEST_TMP/data4" </dev/null
+	assert_success
+	assert_output "2 1
+socket one
+socket two"
+}
