@@ -329,10 +329,7 @@ answer_child (struct create_ctx *c, enum nook_sync_type type, int passed, nook_e
     default:
       break;
     }
-  if (passed >= 0)
-    close (passed);
-  return nook_make_error (err, 0, "sync protocol: unexpected %s from the container init",
-                          nook_sync_name (type));
+  return nook_sync_unexpected (type, passed, "the container init", err);
 }
 
 /* The init went away without a word: say how, which points at the cause

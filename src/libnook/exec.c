@@ -333,10 +333,7 @@ answer_child (struct exec_ctx *c, enum nook_sync_type type, int passed, nook_err
       close (passed);
       return r;
     }
-  if (passed >= 0)
-    close (passed);
-  return nook_make_error (err, 0, "sync protocol: unexpected %s from the exec'd process",
-                          nook_sync_name (type));
+  return nook_sync_unexpected (type, passed, "the exec'd process", err);
 }
 
 static int

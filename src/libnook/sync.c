@@ -178,3 +178,11 @@ nook_sync_name (enum nook_sync_type type)
 {
   return sync_name (type);
 }
+
+int
+nook_sync_unexpected (enum nook_sync_type type, int passed, const char *from, nook_error_t *err)
+{
+  if (passed >= 0)
+    close (passed);
+  return nook_make_error (err, 0, "sync protocol: unexpected %s from %s", sync_name (type), from);
+}

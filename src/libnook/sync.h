@@ -73,6 +73,10 @@ void nook_sync_send_error (int fd, nook_error_t *child_err);
  * EOF becomes "container init exited before it was ready". */
 int nook_sync_expect (int fd, enum nook_sync_type expected, nook_error_t *err);
 
+/* A message the receiver has no answer for: close its fd, and the error. */
+int nook_sync_unexpected (enum nook_sync_type type, int passed, const char *from,
+                          nook_error_t *err);
+
 /* "CHILD_READY" ... for messages. */
 const char *nook_sync_name (enum nook_sync_type type);
 

@@ -9,18 +9,6 @@
 
 load helpers
 
-# expect_create_error [SUBSTRING]: `create` of $BUNDLE fails cleanly; the
-# substring (nook-specific wording) must appear in the error.
-expect_create_error() {
-	run_nook create --bundle "$BUNDLE" "$ID"
-	assert_failure
-	assert_one_error_line
-	assert_nothing_left
-	if [ -n "${1:-}" ]; then
-		[[ $stderr == *"$1"* ]] || fail "error does not mention '$1': $stderr"
-	fi
-}
-
 # ---- config.json ----
 
 @test "bad input: malformed JSON" {

@@ -57,6 +57,20 @@ nook_build_pristine() {
 	"$srcdir/tests/mkrootfs.sh" "$1" "$NOOK_BINARY" >&2
 }
 
+# expect_create_error [SUBSTRING...]: `create` of $BUNDLE fails with one
+# error line that contains every SUBSTRING (nook-specific wording) and
+# leaves nothing behind.
+expect_create_error() {
+	local s
+	run_nook create --bundle "$BUNDLE" "$ID"
+	assert_failure
+	assert_one_error_line
+	assert_nothing_left
+	for s in "$@"; do
+		[[ $stderr == *"$s"* ]] || fail "error does not mention '$s': $stderr"
+	done
+}
+
 # ---- per test ----
 
 setup() {

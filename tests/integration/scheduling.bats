@@ -38,19 +38,6 @@ run_rt_container() {
 	run nook run --bundle "$BUNDLE" "$id" </dev/null
 }
 
-# expect_create_error SUBSTRING...: `create` of $BUNDLE fails cleanly and
-# the error names each substring (the field and the value).
-expect_create_error() {
-	local s
-	run_nook create --bundle "$BUNDLE" "$ID"
-	assert_failure
-	assert_one_error_line
-	assert_nothing_left
-	for s in "$@"; do
-		[[ $stderr == *"$s"* ]] || fail "error does not mention '$s': $stderr"
-	done
-}
-
 # The highest online CPU of the host, and one past it.
 last_cpu() {
 	local online

@@ -33,18 +33,6 @@ run_sh() {
 	run_in_container sh -c "$1"
 }
 
-# expect_create_error [SUBSTRING]: `create` fails with one error line that
-# contains SUBSTRING (nook-specific wording) and leaves nothing behind.
-expect_create_error() {
-	run_nook create --bundle "$BUNDLE" "$ID"
-	assert_failure
-	assert_one_error_line
-	assert_nothing_left
-	if [ -n "${1:-}" ]; then
-		[[ $stderr == *"$1"* ]] || fail "error does not mention '$1': $stderr"
-	fi
-}
-
 # A rule list filtering mkdir/mkdirat with ACTION (a JSON string) and
 # optional extra keys (JSON object members, e.g. `"errnoRet": 28`).
 mkdir_rule() {
