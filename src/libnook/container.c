@@ -19,6 +19,7 @@
 #include "container-internal.h"
 #include "cgroup.h"
 #include "hooks.h"
+#include "idmap.h"
 #include "init.h"
 #include "linux.h"
 #include "process.h"
@@ -45,6 +46,7 @@ struct create_ctx
   int dirfd;
   int exec_sock;
   int sync[2];
+  int *idmap_fds; /* parallel to cfg->mounts, or NULL (idmap.h) */
   pid_t pid;
   bool cgroup_entered; /* only then is the cgroup ours to remove */
   bool spawned;        /* the init existed: poststop hooks run on rollback */
@@ -408,6 +410,7 @@ spawn_init (struct create_ctx *c, nook_error_t *err)
     .rootfs = c->rootfs,
     .ns = &c->ns,
     .cg = c->cg,
+    .idmap_fds = c->idmap_fds,
   };
 
   if (nook_sync_pair (c->sync, err) < 0)
@@ -489,6 +492,7 @@ create_ctx_release (struct create_ctx *c)
   if (c->sync[1] >= 0)
     close (c->sync[1]);
   nook_namespaces_close (&c->ns);
+  nook_idmap_release (c->idmap_fds, c->cfg ? c->cfg->mounts_len : 0);
   nook_cgroup_free (c->cg);
   oci_container_free (c->cfg);
   free (c->config_data);
@@ -522,6 +526,8 @@ create_steps (struct create_ctx *c, nook_error_t *err)
     return -1;
   /* Nothing is created yet: starting over from the sealed copy is free. */
   if (needs_sealed_binary (c) && !nook_running_sealed () && nook_reexec_sealed (err) < 0)
+    return -1;
+  if (nook_idmap_prepare (c->cfg, c->bundle, &c->idmap_fds, err) < 0)
     return -1;
   if (nook_cgroup_new (c->opts->id, cgroups_path, c->opts->systemd_cgroup, &c->cg, err) < 0)
     return -1;

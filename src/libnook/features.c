@@ -7,9 +7,12 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/capability.h>
+#include <sys/syscall.h>
 
 #include "features.h"
 #include "cgroup.h"
@@ -89,6 +92,14 @@ seccomp_features (void)
   return s;
 }
 
+/* Idmapped mounts (idmap.c) need mount_setattr (Linux 5.12): a call that
+ * cannot succeed tells ENOSYS from "there". */
+static bool
+kernel_has_idmapped_mounts (void)
+{
+  return !(syscall (SYS_mount_setattr, -1, "", 0, NULL, 0) < 0 && errno == ENOSYS);
+}
+
 static oci_features_linux *
 linux_features (void)
 {
@@ -110,7 +121,7 @@ linux_features (void)
   l->selinux = enabled (false);
   l->intel_rdt = enabled (false);
   l->mount_extensions = xmalloc0 (sizeof *l->mount_extensions);
-  l->mount_extensions->idmap = enabled (false);
+  l->mount_extensions->idmap = enabled (kernel_has_idmapped_mounts ());
   return l;
 }
 

@@ -16,6 +16,7 @@
 #include <linux/keyctl.h>
 #include "init.h"
 #include "hooks.h"
+#include "idmap.h"
 #include "mount.h"
 #include "process.h"
 #include "scheduling.h"
@@ -138,11 +139,17 @@ setup_filesystem (struct init_ctx *c, nook_error_t *err)
     .own_netns = a->ns->own_netns,
     .before_pivot = before_pivot,
     .before_pivot_arg = c,
+    .idmap_fds = a->idmap_fds,
   };
+  int ret;
 
   if (chdir (a->bundle) < 0)
     return nook_make_error (err, errno, "chdir to bundle `%s`", a->bundle);
-  if (mount_setup_container (a->cfg, &mopts, err) < 0)
+  ret = mount_setup_container (a->cfg, &mopts, err);
+  /* Handles on host trees: gone before anything of the container runs
+   * (--preserve-fds could otherwise pass one on). */
+  nook_idmap_release (steal_pointer (&c->a->idmap_fds), a->cfg->mounts_len);
+  if (ret < 0)
     return -1;
   return nook_apply_sysctl (a->cfg->linux, err);
 }

@@ -50,7 +50,7 @@ enum opt_kind
   OPT_REC_CLEAR,   /* MOUNT_ATTR_* cleared on the whole tree */
   OPT_REC_ATIME,   /* atime mode (MOUNT_ATTR_*ATIME) of the whole tree */
   OPT_COPYUP,      /* tmpcopyup */
-  OPT_IDMAP,       /* idmap, ridmap: not implemented */
+  OPT_IDMAP,       /* idmap (0), ridmap (1: recursive): see idmap.h */
   OPT_NOOP,        /* "defaults": nothing, and nothing for the kernel either */
 };
 
@@ -99,7 +99,7 @@ static const struct mount_option mount_options[] = {
   { "rnorelatime", OPT_REC_ATIME, MOUNT_ATTR_RELATIME },
   { "rstrictatime", OPT_REC_ATIME, MOUNT_ATTR_STRICTATIME },
   { "rnostrictatime", OPT_REC_ATIME, MOUNT_ATTR_RELATIME },
-  { "tmpcopyup", OPT_COPYUP, 0 }, { "idmap", OPT_IDMAP, 0 }, { "ridmap", OPT_IDMAP, 0 },
+  { "tmpcopyup", OPT_COPYUP, 0 }, { "idmap", OPT_IDMAP, 0 }, { "ridmap", OPT_IDMAP, 1 },
 };
 
 /* Per-mount flags: what a bind remount can change (the rest belong to the
@@ -127,6 +127,8 @@ struct mount_request
   unsigned long rec_clear;
   bool rec_atime;     /* rec_set carries an atime mode */
   bool copyup;
+  bool idmap;         /* idmap or ridmap */
+  bool idmap_recursive;
 };
 
 static const struct mount_option *
@@ -169,6 +171,11 @@ apply_option (struct mount_request *req, const struct mount_option *o)
     req->f.propagation = o->value;
   else if (o->kind == OPT_COPYUP)
     req->copyup = true;
+  else if (o->kind == OPT_IDMAP)
+    {
+      req->idmap = true;
+      req->idmap_recursive = o->value != 0;
+    }
   else if (o->kind == OPT_REC_ATIME)
     {
       req->rec_set = (req->rec_set & ~(unsigned long) MOUNT_ATTR__ATIME) | o->value;
@@ -198,9 +205,6 @@ parse_one_option (const char *opt, struct mount_request *req, nook_error_t *err)
 
   if (o != NULL)
     {
-      if (o->kind == OPT_IDMAP)
-        return nook_make_error (err, 0, "mount option `%s`: idmapped mounts are not supported yet",
-                                opt);
       apply_option (req, o);
       return 0;
     }
@@ -230,8 +234,8 @@ parse_request (char **options, size_t n, struct mount_request *req, nook_error_t
   return 0;
 }
 
-/* The recursive attributes (rro, rnosuid...) and tmpcopyup are accepted but
- * cannot be reported through struct nook_mount_flags. */
+/* The recursive attributes (rro, rnosuid...), tmpcopyup and idmap/ridmap
+ * are accepted but cannot be reported through struct nook_mount_flags. */
 int
 mount_parse_options (char **options, size_t n, struct nook_mount_flags *out, nook_error_t *err)
 {
@@ -240,6 +244,23 @@ mount_parse_options (char **options, size_t n, struct nook_mount_flags *out, noo
   if (parse_request (options, n, &req, err) < 0)
     return -1;
   *out = req.f;
+  return 0;
+}
+
+/* runtime-spec 1.2: mappings alone make an idmapped mount too; `idmap`
+ * only says "not recursive", even on an rbind (as runc). */
+int
+mount_idmap_request (const oci_mount *m, struct nook_mount_idmap *out, nook_error_t *err)
+{
+  struct mount_request req;
+
+  if (parse_request (m->options, m->options_len, &req, err) < 0)
+    return -1;
+  free (req.f.data);
+  out->idmapped = req.idmap || m->uid_mappings_len > 0 || m->gid_mappings_len > 0;
+  out->bind = (req.f.flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
+  out->rec_tree = (req.f.flags & MS_REC) != 0;
+  out->rec_idmap = req.idmap_recursive;
   return 0;
 }
 
@@ -559,6 +580,7 @@ struct mount_job
   int destfd;  /* O_PATH: what the mount goes on */
   int topfd;   /* O_PATH: the new mount, opened when needed */
   int lowerfd; /* tmpcopyup: the directory the tmpfs hides */
+  int treefd;  /* idmapped: the detached tree to attach (not ours to close) */
 };
 
 static void
@@ -644,7 +666,7 @@ open_destination (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *er
     {
       struct stat st;
 
-      if (stat (job->source, &st) < 0)
+      if ((job->treefd >= 0 ? fstat (job->treefd, &st) : stat (job->source, &st)) < 0)
         return mount_error (job, errno, NULL, err);
       if (!S_ISDIR (st.st_mode))
         kind = CREATE_FILE;
@@ -687,12 +709,22 @@ remount_bind (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
   return 0;
 }
 
+/* An idmapped mount arrives ready made (idmap.h): only attaching it is left. */
 static int
 mount_bind (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
 {
   char p[FD_PATH_SIZE];
 
-  if (mount (job->source, mount_fd_path (p, job->destfd), NULL, MS_BIND | (job->req.f.flags & MS_REC), NULL) < 0)
+  if (job->treefd >= 0)
+    {
+      if (move_mount (job->treefd, "", job->destfd, "",
+                      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+          < 0)
+        return mount_error (job, errno, "attach the idmapped mount", err);
+    }
+  else if (mount (job->source, mount_fd_path (p, job->destfd), NULL,
+                  MS_BIND | (job->req.f.flags & MS_REC), NULL)
+           < 0)
     return mount_error (job, errno, NULL, err);
   if ((job->req.f.flags & PER_MOUNT_FLAGS) == 0)
     return 0;
@@ -843,14 +875,15 @@ prepare_job (const oci_mount *m, struct mount_job *job, nook_error_t *err)
     return nook_make_error (err, 0, "mount: missing destination");
   if (m->destination[0] != '/')
     nook_warning ("mount destination `%s` is relative: taken relative to `/` (deprecated)", m->destination);
-  if (m->uid_mappings_len > 0 || m->gid_mappings_len > 0)
-    return nook_make_error (err, 0, "mount on `%s`: idmapped mounts are not supported yet",
-                            m->destination);
   if (parse_request (m->options, m->options_len, &job->req, err) < 0)
     {
       nook_error_wrap (err, "mount on `%s`", m->destination);
       return -1;
     }
+  /* Without its tree, binding the source would drop the mapping. */
+  if ((job->req.idmap || m->uid_mappings_len > 0 || m->gid_mappings_len > 0) && job->treefd < 0)
+    return nook_make_error (err, 0, "mount on `%s`: the idmapped mount was not prepared",
+                            m->destination);
 
   bind = (job->req.f.flags & MS_BIND) || (m->type && strcmp (m->type, "bind") == 0);
   if (bind)
@@ -872,10 +905,11 @@ prepare_job (const oci_mount *m, struct mount_job *job, nook_error_t *err)
 }
 
 static int
-do_config_mount (struct setup_ctx *ctx, const oci_mount *m, nook_error_t *err)
+do_config_mount (struct setup_ctx *ctx, const oci_mount *m, int treefd, nook_error_t *err)
 {
   __attribute__ ((cleanup (mount_job_release)))
-  struct mount_job job = { .dest = m->destination, .destfd = -1, .topfd = -1, .lowerfd = -1 };
+  struct mount_job job = { .dest = m->destination, .destfd = -1, .topfd = -1, .lowerfd = -1,
+                           .treefd = treefd };
 
   if (prepare_job (m, &job, err) < 0)
     return -1;
@@ -891,8 +925,10 @@ do_config_mount (struct setup_ctx *ctx, const oci_mount *m, nook_error_t *err)
 static int
 mount_config_mounts (struct setup_ctx *ctx, nook_error_t *err)
 {
+  const int *idmap_fds = ctx->opts->idmap_fds;
+
   for (size_t i = 0; i < ctx->cfg->mounts_len; i++)
-    if (do_config_mount (ctx, &ctx->cfg->mounts[i], err) < 0)
+    if (do_config_mount (ctx, &ctx->cfg->mounts[i], idmap_fds ? idmap_fds[i] : -1, err) < 0)
       return -1;
   return 0;
 }
@@ -1303,7 +1339,6 @@ mount_supported_options (size_t *n)
 
   *n = 0;
   for (i = 0; i < ARRAY_SIZE (mount_options); i++)
-    if (mount_options[i].kind != OPT_IDMAP)
-      out[(*n)++] = xstrdup (mount_options[i].name);
+    out[(*n)++] = xstrdup (mount_options[i].name);
   return out;
 }

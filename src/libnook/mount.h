@@ -18,6 +18,10 @@ struct nook_mount_opts
    * (may be NULL). */
   int (*before_pivot) (void *arg, nook_error_t *err);
   void *before_pivot_arg;
+  /* Parallel to cfg->mounts (may be NULL): the idmapped mount trees
+   * nook_idmap_prepare made (idmap.h), -1 for other mounts.  An idmapped
+   * mount is attached from its tree, never bound from its source. */
+  const int *idmap_fds;
 };
 
 /* Runs in the container init, in its new mount namespace, as root, after
@@ -27,7 +31,8 @@ struct nook_mount_opts
  *   - every config mount, in order (bind/rbind, tmpfs, proc, sysfs, devpts,
  *     mqueue, cgroup, any other fs type) with its options, destinations
  *     resolved inside the rootfs (openat2 RESOLVE_IN_ROOT), created as dir
- *     or file as the source needs;
+ *     or file as the source needs; an idmapped bind is attached from its
+ *     tree in opts->idmap_fds;
  *   - default devices (null zero full random urandom tty) and linux.devices,
  *     /dev symlinks (fd stdin stdout stderr ptmx core), /dev/pts ptmx;
  *   - opts->before_pivot;
@@ -49,6 +54,17 @@ struct nook_mount_flags
   char *data;
 };
 int mount_parse_options (char **options, size_t n, struct nook_mount_flags *out, nook_error_t *err);
+
+/* What a config mount asks of idmapping, for nook_idmap_prepare: the
+ * option table lives here, so the two cannot disagree. */
+struct nook_mount_idmap
+{
+  bool idmapped;  /* `idmap` or `ridmap`, or uidMappings/gidMappings given */
+  bool bind;      /* type "bind", or a bind/rbind option */
+  bool rec_tree;  /* rbind: the source's submounts come along */
+  bool rec_idmap; /* ridmap: the submounts are idmapped too */
+};
+int mount_idmap_request (const oci_mount *m, struct nook_mount_idmap *out, nook_error_t *err);
 
 /* The option names mount_parse_options implements (malloc'd strv), for
  * the features document: one table, so the two cannot drift apart. */
