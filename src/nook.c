@@ -17,6 +17,11 @@ static const struct nook_command commands[] = {
   { "kill", nook_cmd_kill, "send a signal to a container's process" },
   { "delete", nook_cmd_delete, "delete a stopped container (or any, with --force)" },
   { "list", nook_cmd_list, "list containers" },
+  { "pause", nook_cmd_pause, "freeze every process of a container" },
+  { "resume", nook_cmd_resume, "thaw a paused container" },
+  { "ps", nook_cmd_ps, "list the processes of a container" },
+  { "events", nook_cmd_events, "print a container's OOM events and resource stats" },
+  { "update", nook_cmd_update, "change the cgroup limits of a container" },
   { "spec", nook_cmd_spec, "write a default config.json" },
   { "features", nook_cmd_features, "print the features document of this runtime" },
 };
@@ -35,7 +40,7 @@ print_help (FILE *out)
                 "  --log FILE            also write errors and logs to FILE\n"
                 "  --log-format FORMAT   text (default) or json\n"
                 "  --debug               log debug messages\n"
-                "  --systemd-cgroup      use the systemd cgroup driver (not supported yet)\n"
+                "  --systemd-cgroup      use the systemd cgroup driver (needs systemd as PID 1)\n"
                 "  -v, --version         print the version\n"
                 "  -h, --help            print this help\n\n"
                 "`nook COMMAND --help` describes a command; see also nook(1).\n");

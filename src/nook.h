@@ -36,6 +36,11 @@ int nook_cmd_list (struct nook_global_opts *g, int argc, char **argv);
 int nook_cmd_spec (struct nook_global_opts *g, int argc, char **argv);
 int nook_cmd_features (struct nook_global_opts *g, int argc, char **argv);
 int nook_cmd_exec (struct nook_global_opts *g, int argc, char **argv);
+int nook_cmd_pause (struct nook_global_opts *g, int argc, char **argv);
+int nook_cmd_resume (struct nook_global_opts *g, int argc, char **argv);
+int nook_cmd_ps (struct nook_global_opts *g, int argc, char **argv);
+int nook_cmd_events (struct nook_global_opts *g, int argc, char **argv);
+int nook_cmd_update (struct nook_global_opts *g, int argc, char **argv);
 
 /* cmd-common.c */
 /* Report a usage error ("nook kill: unknown signal ...") like any other

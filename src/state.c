@@ -25,7 +25,7 @@ nook_cmd_state (struct nook_global_opts *g, int argc, char **argv)
         return nook_option_error ("state", c, argv);
       printf ("Usage: nook state CONTAINER-ID\n\n"
               "Print the runtime-spec state of a container as JSON (status is one of\n"
-              "creating, created, running, stopped).\n");
+              "creating, created, running, paused, stopped).\n");
       return 0;
     }
   if (nook_check_positional ("state", argc, argv, 1, "container id") != 0)

@@ -25,6 +25,13 @@ struct nook_cgroup_ops
   int (*mount) (struct nook_cgroup *cg, int target_fd, unsigned long mount_flags,
                 bool own_cgroupns, nook_error_t *err);
   void (*free_priv) (void *priv);
+  /* update, pause, stats: NULL where a driver cannot (the front says so). */
+  int (*update) (struct nook_cgroup *cg, const oci_resources *res, nook_error_t *err);
+  int (*freeze) (struct nook_cgroup *cg, bool frozen, nook_error_t *err);
+  int (*is_frozen) (struct nook_cgroup *cg, bool *frozen, nook_error_t *err);
+  int (*stats) (struct nook_cgroup *cg, struct nook_cgroup_stats *st, nook_error_t *err);
+  int (*oom_watch) (struct nook_cgroup *cg, struct nook_cgroup_oom_watch **out,
+                    nook_error_t *err);
 };
 
 extern const struct nook_cgroup_ops cgroup_v1_ops; /* v1 and hybrid */
@@ -34,6 +41,9 @@ extern const struct nook_cgroup_ops cgroup_v2_ops;
 int cgroup_systemd_new (const char *id, const char *cgroups_path, struct nook_cgroup **out,
                         nook_error_t *err);
 int cgroup_systemd_load (const char *path, struct nook_cgroup **out, nook_error_t *err);
+/* cgroups_path has runc's systemd form "slice:prefix:name": nook_cgroup_new
+ * picks the systemd driver for it even without --systemd-cgroup. */
+bool cgroup_systemd_path_wanted (const char *cgroups_path);
 
 /* One mounted hierarchy and the container's place in it. */
 struct cgroup_hierarchy
@@ -112,8 +122,29 @@ int cgroup_signal_pids (const char *dir, int sig, nook_error_t *err);
 int cgroup_validate_resources (const oci_resources *res, nook_error_t *err);
 /* memory.kernel: accepted and ignored, as the kernel does. */
 void cgroup_warn_kernel_memory (const oci_resources *res);
-/* "none"/"all" wildcard rules only: what v2 without eBPF can honour. */
-bool cgroup_devices_only_wildcards (const oci_resources *res);
+
+
+/* blockIO: the four throttle lists, with their v1 file and v2 io.max key. */
+struct cgroup_throttle
+{
+  const char *field;   /* "throttleReadBpsDevice" */
+  const char *v1_file; /* "blkio.throttle.read_bps_device" */
+  const char *v2_key;  /* "rbps" */
+  const oci_throttle_device *devs;
+  size_t n;
+};
+#define CGROUP_N_THROTTLES 4
+void cgroup_block_io_throttles (const oci_block_io *b,
+                                struct cgroup_throttle out[CGROUP_N_THROTTLES]);
+/* Anything to set in blockIO (a weight of 0 means "not set", as runc). */
+bool cgroup_block_io_wanted (const oci_resources *res);
+/* Write a "<device> <weight>" line; EOPNOTSUPP (BFQ's answer for a device
+ * that is not using it, iocost's for one it is not enabled for) gets an
+ * error that says so. */
+int cgroup_write_weight (const char *dir, const char *file, const char *line, const char *what,
+                         nook_error_t *err);
+/* rdma.max: the same lines on v1 and v2 ("mlx4_0 hca_handle=2 hca_object=8"). */
+int cgroup_apply_rdma (const char *dir, const oci_resources *res, nook_error_t *err);
 /* hugepageLimits, each into hugetlb.<pageSize>.<suffix>: the drivers
  * differ only in the suffix ("limit_in_bytes" on v1, "max" on v2). */
 int cgroup_apply_hugetlb (const char *dir, const oci_resources *res, const char *suffix,
@@ -137,8 +168,54 @@ int cgroup_mount_hierarchy (const struct cgroup_hierarchy *h, int target_fd, uin
 int cgroup_v2_enable_controllers (const struct cgroup_hierarchy *h, const char *const *wanted,
                                   size_t n_wanted, nook_error_t *err);
 int cgroup_v2_apply_hugetlb (const char *dir, const oci_resources *res, nook_error_t *err);
+/* blockIO as io.weight / io.bfq.weight / io.max. */
+int cgroup_v2_apply_io (const char *dir, const oci_resources *res, nook_error_t *err);
 int cgroup_v2_apply_unified (const char *dir, const oci_resources *res, nook_error_t *err);
 /* SIGKILL through cgroup.kill when the kernel has it, else pid by pid. */
 int cgroup_v2_kill (const char *dir, int sig, nook_error_t *err);
+
+/* ---- cgroup-devices-bpf.c: device rules; v2's eBPF device program ---- */
+
+/* One device cgroup rule.  type 'a': any device; major, minor -1: any. */
+struct cgroup_device_rule
+{
+  bool allow;
+  char type;
+  int64_t major, minor;
+  const char *access; /* some of "rwm" */
+};
+/* The rules in the order they apply, a later one winning over an earlier
+ * one (as runc): deny everything, then linux.resources.devices, then the
+ * devices every container gets.  Returns how many; *rules is malloc'd, its
+ * strings point into res. */
+size_t cgroup_device_rules (const oci_resources *res, struct cgroup_device_rule **rules);
+
+/* Compile rules (as cgroup_device_rules gives them) into a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to the cgroup2
+ * directory dir, replacing the device programs attached there before.
+ * The program goes away with the cgroup (rmdir). */
+int cgroup_bpf_apply_devices (const char *dir, const struct cgroup_device_rule *rules, size_t n,
+                              nook_error_t *err);
+
+/* ---- cgroup-freeze.c: the cgroupfs drivers' pause ----
+ * v1 uses the freezer hierarchy, or on a hybrid host without one the
+ * cgroup2 mount's cgroup.freeze; v2 uses cgroup.freeze. */
+int cgroup_v1_freeze (struct nook_cgroup *cg, bool frozen, nook_error_t *err);
+int cgroup_v1_is_frozen (struct nook_cgroup *cg, bool *frozen, nook_error_t *err);
+int cgroup_v2_freeze (struct nook_cgroup *cg, bool frozen, nook_error_t *err);
+int cgroup_v2_is_frozen (struct nook_cgroup *cg, bool *frozen, nook_error_t *err);
+/* freezer.state of a v1 freezer cgroup is FROZEN or FREEZING by its own
+ * request (not an ancestor's): what `pause` did. */
+bool cgroup_v1_freezer_paused (const char *dir);
+
+/* ---- cgroup-stats.c: the cgroupfs drivers' stats and OOM watch ---- */
+int cgroup_v1_stats (struct nook_cgroup *cg, struct nook_cgroup_stats *st, nook_error_t *err);
+int cgroup_v2_stats (struct nook_cgroup *cg, struct nook_cgroup_stats *st, nook_error_t *err);
+/* v1: an eventfd on memory.oom_control (cgroup.event_control). */
+int cgroup_v1_oom_watch (struct nook_cgroup *cg, struct nook_cgroup_oom_watch **out,
+                         nook_error_t *err);
+/* v2: inotify on memory.events, counting oom_kill. */
+int cgroup_v2_oom_watch (struct nook_cgroup *cg, struct nook_cgroup_oom_watch **out,
+                         nook_error_t *err);
 
 #endif

@@ -274,34 +274,12 @@ pids_wanted (const oci_resources *res)
 
 /* ------------------------------------------------------ devices */
 
-struct device_rule
-{
-  char type;
-  int64_t major, minor; /* -1: any */
-  const char *access;
-};
-
-/* What runc allows on top of the config's rules: mknod of anything (the
- * node is useless without rw), and the devices every container gets. */
-static const struct device_rule default_devices[] = {
-  { 'c', -1, -1, "m" },
-  { 'b', -1, -1, "m" },
-  { 'c', 1, 3, "rwm" },    /* /dev/null */
-  { 'c', 1, 5, "rwm" },    /* /dev/zero */
-  { 'c', 1, 7, "rwm" },    /* /dev/full */
-  { 'c', 5, 0, "rwm" },    /* /dev/tty */
-  { 'c', 1, 8, "rwm" },    /* /dev/random */
-  { 'c', 1, 9, "rwm" },    /* /dev/urandom */
-  { 'c', 136, -1, "rwm" }, /* /dev/pts/N */
-  { 'c', 5, 2, "rwm" },    /* /dev/ptmx */
-  { 'c', 5, 1, "rwm" },    /* /dev/console */
-};
-
 static int
-write_device_rule (const char *dir, bool allow, const struct device_rule *r, nook_error_t *err)
+write_device_rule (const char *dir, const struct cgroup_device_rule *r, nook_error_t *err)
 {
   char major[24], minor[24], line[80];
 
+  /* v1 reads "a" as the whole list: allow or deny everything. */
   if (r->type == 'a')
     snprintf (line, sizeof (line), "a");
   else
@@ -310,32 +288,18 @@ write_device_rule (const char *dir, bool allow, const struct device_rule *r, noo
       cgroup_format_int64 (minor, sizeof (minor), r->minor, "*");
       snprintf (line, sizeof (line), "%c %s:%s %s", r->type, major, minor, r->access);
     }
-  return cgroup_write (dir, allow ? "devices.allow" : "devices.deny", line,
+  return cgroup_write (dir, r->allow ? "devices.allow" : "devices.deny", line,
                        "linux.resources.devices", NULL, err);
 }
 
 static int
 apply_devices (const char *dir, const oci_resources *res, nook_error_t *err)
 {
-  struct device_rule all = { 'a', -1, -1, "rwm" };
-  size_t i;
+  cleanup_free struct cgroup_device_rule *rules = NULL;
+  size_t n = cgroup_device_rules (res, &rules), i;
 
-  if (write_device_rule (dir, false, &all, err) < 0)
-    return -1;
-  for (i = 0; i < res->devices_len; i++)
-    {
-      const oci_device_cgroup *d = &res->devices[i];
-      struct device_rule r = {
-        .type = d->type ? d->type[0] : 'a',
-        .major = d->has_major ? d->major : -1,
-        .minor = d->has_minor ? d->minor : -1,
-        .access = d->access ? d->access : "rwm",
-      };
-      if (write_device_rule (dir, d->allow, &r, err) < 0)
-        return -1;
-    }
-  for (i = 0; i < N_ELEMENTS (default_devices); i++)
-    if (write_device_rule (dir, true, &default_devices[i], err) < 0)
+  for (i = 0; i < n; i++)
+    if (write_device_rule (dir, &rules[i], err) < 0)
       return -1;
   return 0;
 }
@@ -344,6 +308,138 @@ static bool
 devices_wanted (const oci_resources *res)
 {
   return res->devices_len > 0;
+}
+
+/* ------------------------------------------------------ blkio */
+
+/* CFQ's file, else BFQ's (the only weights Linux >= 5.0 has). */
+static int
+write_blkio_weight (const char *dir, const char *cfq, const char *bfq, const char *line,
+                    const char *what, nook_error_t *err)
+{
+  const char *file = cgroup_file_exists (dir, cfq) ? cfq : bfq;
+
+  if (!cgroup_file_exists (dir, file))
+    return nook_make_error (err, 0, "%s: neither `%s/%s` nor `%s/%s` exists (no CFQ or BFQ I/O "
+                            "scheduler in this kernel)", what, dir, cfq, dir, bfq);
+  return cgroup_write_weight (dir, file, line, what, err);
+}
+
+static int
+apply_blkio_weights (const char *dir, const oci_block_io *b, nook_error_t *err)
+{
+  char line[64], what[96];
+  size_t i;
+
+  if (b->has_weight && b->weight != 0)
+    {
+      snprintf (line, sizeof (line), "%u", (unsigned) b->weight);
+      if (write_blkio_weight (dir, "blkio.weight", "blkio.bfq.weight", line,
+                              "linux.resources.blockIO.weight", err) < 0)
+        return -1;
+    }
+  /* Only CFQ had leaf weights. */
+  if (b->has_leaf_weight && b->leaf_weight != 0)
+    {
+      snprintf (line, sizeof (line), "%u", (unsigned) b->leaf_weight);
+      if (cgroup_write (dir, "blkio.leaf_weight", line, "linux.resources.blockIO.leafWeight",
+                        "(leaf weights are CFQ's, which Linux >= 5.0 does not have)", err) < 0)
+        return -1;
+    }
+  for (i = 0; i < b->weight_device_len; i++)
+    {
+      const oci_weight_device *d = &b->weight_device[i];
+      if (d->has_weight)
+        {
+          snprintf (line, sizeof (line), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
+                    (unsigned) d->weight);
+          snprintf (what, sizeof (what), "linux.resources.blockIO.weightDevice[%zu].weight", i);
+          if (write_blkio_weight (dir, "blkio.weight_device", "blkio.bfq.weight_device", line,
+                                  what, err) < 0)
+            return -1;
+        }
+      if (d->has_leaf_weight)
+        {
+          snprintf (line, sizeof (line), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
+                    (unsigned) d->leaf_weight);
+          snprintf (what, sizeof (what), "linux.resources.blockIO.weightDevice[%zu].leafWeight",
+                    i);
+          if (cgroup_write (dir, "blkio.leaf_weight_device", line, what,
+                            "(leaf weights are CFQ's, which Linux >= 5.0 does not have)", err) < 0)
+            return -1;
+        }
+    }
+  return 0;
+}
+
+static int
+apply_blkio (const char *dir, const oci_resources *res, nook_error_t *err)
+{
+  struct cgroup_throttle t[CGROUP_N_THROTTLES];
+  size_t i, j;
+
+  if (apply_blkio_weights (dir, res->block_io, err) < 0)
+    return -1;
+  cgroup_block_io_throttles (res->block_io, t);
+  for (i = 0; i < CGROUP_N_THROTTLES; i++)
+    for (j = 0; j < t[i].n; j++)
+      {
+        char line[96], what[96];
+        /* A rate of 0 removes the device's limit. */
+        snprintf (line, sizeof (line), "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].devs[j].major,
+                  t[i].devs[j].minor, t[i].devs[j].rate);
+        snprintf (what, sizeof (what), "linux.resources.blockIO.%s[%zu]", t[i].field, j);
+        if (cgroup_write (dir, t[i].v1_file, line, what,
+                          "(kernel without CONFIG_BLK_DEV_THROTTLING?)", err) < 0)
+          return -1;
+      }
+  return 0;
+}
+
+/* ------------------------------------------------------ net_cls, net_prio */
+
+static int
+apply_net_cls (const char *dir, const oci_resources *res, nook_error_t *err)
+{
+  return cgroup_write_int64 (dir, "net_cls.classid", res->network->class_id,
+                             "linux.resources.network.classID", err);
+}
+
+/* runc's reading: a classID of 0 is no classID. */
+static bool
+net_cls_wanted (const oci_resources *res)
+{
+  return res->network && res->network->has_class_id && res->network->class_id != 0;
+}
+
+static int
+apply_net_prio (const char *dir, const oci_resources *res, nook_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; i < res->network->priorities_len; i++)
+    {
+      const oci_net_priority *p = &res->network->priorities[i];
+      cleanup_free char *line = NULL;
+      char what[80];
+      xasprintf (&line, "%s %" PRIu32, p->name, p->priority);
+      snprintf (what, sizeof (what), "linux.resources.network.priorities[%zu]", i);
+      if (cgroup_write (dir, "net_prio.ifpriomap", line, what, NULL, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static bool
+net_prio_wanted (const oci_resources *res)
+{
+  return res->network && res->network->priorities_len > 0;
+}
+
+static bool
+rdma_wanted (const oci_resources *res)
+{
+  return res->rdma_len > 0;
 }
 
 /* ------------------------------------------------------ hugetlb */
@@ -378,6 +474,10 @@ static const struct v1_resource
   { "pids", "linux.resources.pids", false, pids_wanted, apply_pids },
   { "devices", "linux.resources.devices", true, devices_wanted, apply_devices },
   { "hugetlb", "linux.resources.hugepageLimits", false, hugetlb_wanted, apply_hugetlb },
+  { "blkio", "linux.resources.blockIO", false, cgroup_block_io_wanted, apply_blkio },
+  { "net_cls", "linux.resources.network.classID", false, net_cls_wanted, apply_net_cls },
+  { "net_prio", "linux.resources.network.priorities", false, net_prio_wanted, apply_net_prio },
+  { "rdma", "linux.resources.rdma", false, rdma_wanted, cgroup_apply_rdma },
 };
 
 static struct cgroup_hierarchy *
@@ -386,12 +486,34 @@ unified_hierarchy (struct cgroup_fs *fs)
   return fs->mode == NOOK_CGROUP_MODE_HYBRID ? cgroup_fs_find (fs, "") : NULL;
 }
 
-/* hugetlb lives in a v1 hierarchy when there is one, else in the cgroup2
- * mount of a hybrid host. */
-static bool
-hugetlb_in_unified (struct cgroup_fs *fs, const oci_resources *res)
+/* What lives in a v1 hierarchy when there is one, else may live in the
+ * cgroup2 mount of a hybrid host (here: hugetlb), set the v2 way there. */
+static const struct unified_resource
 {
-  return hugetlb_wanted (res) && cgroup_fs_find (fs, "hugetlb") == NULL
+  const char *v1_controller;
+  const char *v2_controller;
+  bool (*wanted) (const oci_resources *res);
+  int (*apply) (const char *dir, const oci_resources *res, nook_error_t *err);
+} unified_resources[] = {
+  { "hugetlb", "hugetlb", hugetlb_wanted, cgroup_v2_apply_hugetlb },
+  { "blkio", "io", cgroup_block_io_wanted, cgroup_v2_apply_io },
+  { "rdma", "rdma", rdma_wanted, cgroup_apply_rdma },
+};
+
+static const struct unified_resource *
+unified_resource (const char *v1_controller)
+{
+  size_t i;
+  for (i = 0; i < N_ELEMENTS (unified_resources); i++)
+    if (strcmp (unified_resources[i].v1_controller, v1_controller) == 0)
+      return &unified_resources[i];
+  return NULL;
+}
+
+static bool
+in_unified (struct cgroup_fs *fs, const struct unified_resource *ur, const oci_resources *res)
+{
+  return ur->wanted (res) && cgroup_fs_find (fs, ur->v1_controller) == NULL
          && unified_hierarchy (fs) != NULL;
 }
 
@@ -433,6 +555,27 @@ validate_unified (struct cgroup_fs *fs, const oci_resources *res, nook_error_t *
   return 0;
 }
 
+/* A resource no v1 hierarchy has: fine when the cgroup2 side offers it. */
+static int
+check_in_unified (struct cgroup_fs *fs, const struct v1_resource *r, nook_error_t *err)
+{
+  const struct unified_resource *ur = unified_resource (r->controller);
+  struct cgroup_hierarchy *u = unified_hierarchy (fs);
+  cleanup_free char *owned = NULL;
+
+  if (ur == NULL || u == NULL)
+    return nook_make_error (err, 0, "%s: no cgroup v1 `%s` hierarchy is mounted on this host",
+                            r->what, r->controller);
+  if (cgroup_read (u->mountpoint, "cgroup.controllers", &owned, err) < 0)
+    return -1;
+  if (cgroup_controllers_have (owned, ur->v2_controller))
+    return 0;
+  return nook_make_error (err, 0, "%s: no cgroup v1 `%s` hierarchy is mounted on this host, and "
+                          "the cgroup2 mount `%s` has no %s controller (it has: %s)", r->what,
+                          r->controller, u->mountpoint, ur->v2_controller,
+                          owned[0] ? owned : "none");
+}
+
 static int
 validate_v1 (struct cgroup_fs *fs, const oci_resources *res, nook_error_t *err)
 {
@@ -443,12 +586,9 @@ validate_v1 (struct cgroup_fs *fs, const oci_resources *res, nook_error_t *err)
   for (i = 0; i < N_ELEMENTS (v1_resources); i++)
     {
       const struct v1_resource *r = &v1_resources[i];
-      if (!r->wanted (res) || cgroup_fs_find (fs, r->controller) != NULL)
-        continue;
-      if (strcmp (r->controller, "hugetlb") == 0 && hugetlb_in_unified (fs, res))
-        continue;
-      return nook_make_error (err, 0, "%s: no cgroup v1 `%s` hierarchy is mounted on this host",
-                              r->what, r->controller);
+      if (r->wanted (res) && cgroup_fs_find (fs, r->controller) == NULL
+          && check_in_unified (fs, r, err) < 0)
+        return -1;
     }
   return 0;
 }
@@ -482,13 +622,15 @@ static int
 apply_unified (struct cgroup_fs *fs, struct cgroup_hierarchy *u, const oci_resources *res,
                nook_error_t *err)
 {
-  const char **wanted = xmalloc0 ((res->unified.len + 1) * sizeof (*wanted));
+  size_t max = res->unified.len + N_ELEMENTS (unified_resources) + 1;
+  const char **wanted = xmalloc0 (max * sizeof (*wanted));
   char **owned_names = xmalloc0 ((res->unified.len + 1) * sizeof (*owned_names));
   size_t n = 0, i, j;
   int ret = -1;
 
-  if (hugetlb_in_unified (fs, res))
-    wanted[n++] = "hugetlb";
+  for (i = 0; i < N_ELEMENTS (unified_resources); i++)
+    if (in_unified (fs, &unified_resources[i], res))
+      wanted[n++] = unified_resources[i].v2_controller;
   for (i = 0; i < res->unified.len; i++)
     {
       char *c = unified_key_controller (res->unified.keys[i]);
@@ -501,8 +643,10 @@ apply_unified (struct cgroup_fs *fs, struct cgroup_hierarchy *u, const oci_resou
     }
   if (n > 0 && cgroup_v2_enable_controllers (u, wanted, n, err) < 0)
     goto out;
-  if (hugetlb_in_unified (fs, res) && cgroup_v2_apply_hugetlb (u->dir, res, err) < 0)
-    goto out;
+  for (i = 0; i < N_ELEMENTS (unified_resources); i++)
+    if (in_unified (fs, &unified_resources[i], res)
+        && unified_resources[i].apply (u->dir, res, err) < 0)
+      goto out;
   ret = cgroup_v2_apply_unified (u->dir, res, err);
 out:
   for (i = 0; i < res->unified.len; i++)
@@ -555,6 +699,76 @@ v1_enter (struct nook_cgroup *cg, pid_t pid, const oci_resources *res, nook_erro
     }
   cgroup_fs_entered (cg);
   return 0;
+}
+
+/* ------------------------------------------------------ update */
+
+/* memory.limit_in_bytes may never exceed memory.memsw.limit_in_bytes:
+ * when both change, the one that makes room goes first (runc's order). */
+static int
+v1_update_swap_first (struct cgroup_fs *fs, const oci_memory *m, nook_error_t *err)
+{
+  struct cgroup_hierarchy *h = cgroup_fs_find (fs, "memory");
+  cleanup_free char *cur = NULL;
+  uint64_t v;
+
+  if (m == NULL || h == NULL)
+    return 0;
+  if (!m->has_swap || m->swap == 0)
+    {
+      /* The kernel's EINVAL would not say why. */
+      if (!m->has_limit || m->limit <= 0
+          || !cgroup_file_exists (h->dir, "memory.memsw.limit_in_bytes"))
+        return 0;
+      if (cgroup_read (h->dir, "memory.memsw.limit_in_bytes", &cur, err) < 0)
+        return -1;
+      if (parse_uint64 (cur, &v) == 0 && v < (uint64_t) m->limit)
+        return nook_make_error (err, 0, "linux.resources.memory.limit: %" PRId64 " is above the "
+                                "memory+swap limit, %" PRIu64 ": raise memory.swap "
+                                "(--memory-swap) with it", m->limit, v);
+      return 0;
+    }
+  if (cgroup_read (h->dir, "memory.limit_in_bytes", &cur, err) < 0)
+    return -1;
+  if (m->swap != -1 && parse_uint64 (cur, &v) == 0 && v >= (uint64_t) m->swap)
+    return 0;
+  return cgroup_write_int64 (h->dir, "memory.memsw.limit_in_bytes", m->swap,
+                             "linux.resources.memory.swap", err);
+}
+
+/* `update`: what res sets, on the existing cgroups; device rules never
+ * (runc's update does not change them; clients send them along anyway). */
+static int
+v1_update (struct nook_cgroup *cg, const oci_resources *res, nook_error_t *err)
+{
+  struct cgroup_fs *fs = cg->priv;
+  struct cgroup_hierarchy *u = unified_hierarchy (fs), *mem = cgroup_fs_find (fs, "memory");
+  oci_resources r = *res;
+  oci_memory m;
+  size_t i;
+
+  /* An unlimited memory limit takes memory+swap along, as runc does. */
+  if (r.memory && r.memory->has_limit && r.memory->limit == -1
+      && !(r.memory->has_swap && r.memory->swap != 0) && mem
+      && cgroup_file_exists (mem->dir, "memory.memsw.limit_in_bytes"))
+    {
+      m = *r.memory;
+      m.has_swap = true;
+      m.swap = -1;
+      r.memory = &m;
+    }
+  if (validate_v1 (fs, &r, err) < 0 || v1_update_swap_first (fs, r.memory, err) < 0)
+    return -1;
+  for (i = 0; i < N_ELEMENTS (v1_resources); i++)
+    {
+      const struct v1_resource *x = &v1_resources[i];
+      struct cgroup_hierarchy *h = cgroup_fs_find (fs, x->controller);
+      if (h == NULL || strcmp (x->controller, "devices") == 0 || !x->wanted (&r))
+        continue;
+      if (x->apply (h->dir, &r, err) < 0)
+        return -1;
+    }
+  return u ? apply_unified (fs, u, &r, err) : 0;
 }
 
 /* ------------------------------------------------------ kill, pids */
@@ -616,8 +830,10 @@ v1_kill_all (struct nook_cgroup *cg, int sig, nook_error_t *err)
   /* The hybrid host's cgroup2 side kills atomically, forks included. */
   if (sig == SIGKILL && u && cgroup_file_exists (u->dir, "cgroup.kill"))
     return cgroup_v2_kill (u->dir, sig, err);
-  /* Frozen, the processes cannot fork new ones we would miss. */
-  frozen = freezer && access (freezer->dir, F_OK) == 0 && freezer_set (freezer->dir, "FROZEN");
+  /* Frozen, the processes cannot fork new ones we would miss.  A paused
+   * container is frozen already, and stays so (thawing is resume's). */
+  frozen = freezer && access (freezer->dir, F_OK) == 0 && !cgroup_v1_freezer_paused (freezer->dir)
+           && freezer_set (freezer->dir, "FROZEN");
   ret = cgroup_signal_pids (procs_hierarchy (fs)->dir, sig, err);
   if (freezer && frozen)
     freezer_set (freezer->dir, "THAWED");
@@ -752,4 +968,9 @@ const struct nook_cgroup_ops cgroup_v1_ops = {
   .destroy = v1_destroy,
   .mount = v1_mount,
   .free_priv = cgroup_fs_free_priv,
+  .update = v1_update,
+  .freeze = cgroup_v1_freeze,
+  .is_frozen = cgroup_v1_is_frozen,
+  .stats = cgroup_v1_stats,
+  .oom_watch = cgroup_v1_oom_watch,
 };

@@ -152,6 +152,23 @@ swap_value (const oci_memory *m, int64_t *out, nook_error_t *err)
   return 0;
 }
 
+static int
+validate_v2_block_io (const oci_block_io *b, nook_error_t *err)
+{
+  size_t i;
+
+  if (b == NULL)
+    return 0;
+  if (b->has_leaf_weight && b->leaf_weight != 0)
+    return nook_make_error (err, 0, "linux.resources.blockIO.leafWeight: cgroup v2 has no leaf "
+                            "weights");
+  for (i = 0; i < b->weight_device_len; i++)
+    if (b->weight_device[i].has_leaf_weight)
+      return nook_make_error (err, 0, "linux.resources.blockIO.weightDevice[%zu].leafWeight: "
+                              "cgroup v2 has no leaf weights", i);
+  return 0;
+}
+
 /* What v2 cannot do at all, refused before anything is created. */
 static int
 validate_v2 (const oci_resources *res, nook_error_t *err)
@@ -181,9 +198,12 @@ validate_v2 (const oci_resources *res, nook_error_t *err)
   if (c && c->has_shares && c->shares != 0 && (c->shares < 2 || c->shares > 262144))
     return nook_make_error (err, 0, "linux.resources.cpu.shares: %" PRIu64 " is out of range "
                             "2-262144", c->shares);
-  if (!cgroup_devices_only_wildcards (res))
-    return nook_make_error (err, 0, "linux.resources.devices on cgroup v2 needs the eBPF device "
-                            "controller: not supported yet");
+  if (res && validate_v2_block_io (res->block_io, err) < 0)
+    return -1;
+  /* runc ignores these on v2; the spec wants an error for what cannot be set. */
+  if (res && res->network && (res->network->has_class_id || res->network->priorities_len))
+    return nook_make_error (err, 0, "linux.resources.network: cgroup v2 has no net_cls or "
+                            "net_prio controller to set classID or priorities with");
   return 0;
 }
 
@@ -200,7 +220,8 @@ apply_memory (const char *dir, const oci_resources *res, nook_error_t *err)
     return -1;
   if (swap_value (m, &swap, err) < 0)
     return -1;
-  if (swap != 0
+  /* swap == limit is "no swap": memory.swap.max 0. */
+  if (m->has_swap && m->swap != 0
       && write_max (dir, "memory.swap.max", swap, "linux.resources.memory.swap",
                     "(swap accounting disabled?)", err) < 0)
     return -1;
@@ -280,13 +301,152 @@ cgroup_v2_apply_hugetlb (const char *dir, const oci_resources *res, nook_error_t
   return cgroup_apply_hugetlb (dir, res, "max", err);
 }
 
+/* ------------------------------------------------------ io */
+
+/* blkio weights are 10-1000, io.weight's 1-10000: the linear map runc and
+ * crun use (below 10, which BFQ allows, gives the smallest). */
+static uint64_t
+blkio_to_io_weight (uint16_t w)
+{
+  return w < 10 ? 1 : 1 + ((uint64_t) w - 10) * 9999 / 990;
+}
+
+/* BFQ takes blkio weights as they are; io.weight (iocost) is the fallback.
+ * Both read "default N" and "MAJOR:MINOR N"; a device's weight of 0 (v1's
+ * way to drop it) is "MAJOR:MINOR default" there. */
+static int
+write_io_weight (const char *dir, const char *device, uint16_t w, const char *what,
+                 nook_error_t *err)
+{
+  char line[64];
+
+  if (cgroup_file_exists (dir, "io.bfq.weight"))
+    {
+      snprintf (line, sizeof (line), w ? "%s %u" : "%s default", device, (unsigned) w);
+      return cgroup_write_weight (dir, "io.bfq.weight", line, what, err);
+    }
+  if (cgroup_file_exists (dir, "io.weight"))
+    {
+      snprintf (line, sizeof (line), w ? "%s %" PRIu64 : "%s default", device,
+                blkio_to_io_weight (w));
+      return cgroup_write_weight (dir, "io.weight", line, what, err);
+    }
+  return nook_make_error (err, 0, "%s: neither `%s/io.bfq.weight` nor `%s/io.weight` exists (is "
+                          "the io controller enabled? a kernel without BFQ and iocost?)", what,
+                          dir, dir);
+}
+
+static int
+apply_io_weights (const char *dir, const oci_block_io *b, nook_error_t *err)
+{
+  size_t i;
+
+  if (b->has_weight && b->weight != 0
+      && write_io_weight (dir, "default", b->weight, "linux.resources.blockIO.weight", err) < 0)
+    return -1;
+  for (i = 0; i < b->weight_device_len; i++)
+    {
+      const oci_weight_device *d = &b->weight_device[i];
+      char device[48], what[80];
+      if (!d->has_weight)
+        continue;
+      snprintf (device, sizeof (device), "%" PRId64 ":%" PRId64, d->major, d->minor);
+      snprintf (what, sizeof (what), "linux.resources.blockIO.weightDevice[%zu]", i);
+      if (write_io_weight (dir, device, d->weight, what, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* io.max takes every limit of a device on one line. */
+struct io_max_device
+{
+  int64_t major, minor;
+  bool set[CGROUP_N_THROTTLES];
+  uint64_t rate[CGROUP_N_THROTTLES];
+};
+
+static struct io_max_device *
+io_max_device (struct io_max_device **devs, size_t *n, int64_t major, int64_t minor)
+{
+  size_t i;
+
+  for (i = 0; i < *n; i++)
+    if ((*devs)[i].major == major && (*devs)[i].minor == minor)
+      return &(*devs)[i];
+  *devs = xrealloc (*devs, (*n + 1) * sizeof (**devs));
+  memset (&(*devs)[*n], 0, sizeof (**devs));
+  (*devs)[*n].major = major;
+  (*devs)[*n].minor = minor;
+  return &(*devs)[(*n)++];
+}
+
+static int
+write_io_max (const char *dir, const struct io_max_device *d,
+              const struct cgroup_throttle t[CGROUP_N_THROTTLES], nook_error_t *err)
+{
+  char line[256], what[96];
+  size_t i, len;
+
+  len = (size_t) snprintf (line, sizeof (line), "%" PRId64 ":%" PRId64, d->major, d->minor);
+  for (i = 0; i < CGROUP_N_THROTTLES; i++)
+    {
+      char value[32];
+      if (!d->set[i])
+        continue;
+      /* 0 is "no limit" in blkio; io.max says it with "max". */
+      cgroup_format_int64 (value, sizeof (value), d->rate[i] ? (int64_t) d->rate[i] : -1, "max");
+      len += (size_t) snprintf (line + len, sizeof (line) - len, " %s=%s", t[i].v2_key, value);
+    }
+  snprintf (what, sizeof (what), "linux.resources.blockIO throttles of device %" PRId64 ":%" PRId64,
+            d->major, d->minor);
+  return v2_write (dir, "io.max", line, what, err);
+}
+
+static int
+apply_io_max (const char *dir, const oci_block_io *b, nook_error_t *err)
+{
+  struct cgroup_throttle t[CGROUP_N_THROTTLES];
+  cleanup_free struct io_max_device *devs = NULL;
+  size_t n = 0, i, j;
+
+  cgroup_block_io_throttles (b, t);
+  for (i = 0; i < CGROUP_N_THROTTLES; i++)
+    for (j = 0; j < t[i].n; j++)
+      {
+        struct io_max_device *d = io_max_device (&devs, &n, t[i].devs[j].major,
+                                                 t[i].devs[j].minor);
+        d->set[i] = true;
+        d->rate[i] = t[i].devs[j].rate;
+      }
+  for (i = 0; i < n; i++)
+    if (write_io_max (dir, &devs[i], t, err) < 0)
+      return -1;
+  return 0;
+}
+
+int
+cgroup_v2_apply_io (const char *dir, const oci_resources *res, nook_error_t *err)
+{
+  if (!cgroup_block_io_wanted (res))
+    return 0;
+  if (validate_v2_block_io (res->block_io, err) < 0)
+    return -1;
+  if (apply_io_weights (dir, res->block_io, err) < 0)
+    return -1;
+  return apply_io_max (dir, res->block_io, err);
+}
+
+/* ------------------------------------------------------ devices, rdma */
+
+/* Always, as on v1: no rules in the config still means runc's defaults. */
 static int
 apply_devices (const char *dir, const oci_resources *res, nook_error_t *err)
 {
-  if (res->devices_len)
-    nook_debug ("cgroup v2: linux.resources.devices has only wildcard rules; without the eBPF "
-                "device controller they are not enforced (device nodes come from linux.devices)");
-  return 0;
+  cleanup_free struct cgroup_device_rule *rules = NULL;
+  size_t n = cgroup_device_rules (res, &rules);
+
+  return cgroup_bpf_apply_devices (dir, rules, n, err);
 }
 
 int
@@ -307,8 +467,8 @@ cgroup_v2_apply_unified (const char *dir, const oci_resources *res, nook_error_t
 
 /* unified last: it is there to override what the typed fields set. */
 static int (*const v2_appliers[]) (const char *, const oci_resources *, nook_error_t *) = {
-  apply_memory, apply_cpu, apply_pids, cgroup_v2_apply_hugetlb, apply_devices,
-  cgroup_v2_apply_unified,
+  apply_memory, apply_cpu, apply_pids, cgroup_v2_apply_hugetlb, cgroup_v2_apply_io,
+  cgroup_apply_rdma, apply_devices, cgroup_v2_apply_unified,
 };
 
 /* ------------------------------------------------------ driver */
@@ -328,7 +488,7 @@ v2_setup (struct cgroup_hierarchy *h, pid_t pid, const oci_resources *res, nook_
 
   if (cgroup_hierarchy_create (h, err) < 0 || cgroup_v2_enable_controllers (h, NULL, 0, err) < 0)
     return -1;
-  for (i = 0; res && i < N_ELEMENTS (v2_appliers); i++)
+  for (i = 0; i < N_ELEMENTS (v2_appliers); i++)
     if (v2_appliers[i](h->dir, res, err) < 0)
       return -1;
   return cgroup_attach (h, pid, err);
@@ -338,7 +498,10 @@ static int
 v2_enter (struct nook_cgroup *cg, pid_t pid, const oci_resources *res, nook_error_t *err)
 {
   struct cgroup_fs *fs = cg->priv;
+  static const oci_resources no_resources;
 
+  if (res == NULL)
+    res = &no_resources;
   if (validate_v2 (res, err) < 0)
     return -1;
   if (v2_setup (&fs->h[0], pid, res, err) < 0)
@@ -381,6 +544,22 @@ v2_mount (struct nook_cgroup *cg, int target_fd, unsigned long mount_flags, bool
                                  own_cgroupns, desc, err);
 }
 
+/* `update`: the same appliers on the existing cgroup, device rules aside
+ * (runc's update never changes them; clients send them along anyway). */
+static int
+v2_update (struct nook_cgroup *cg, const oci_resources *res, nook_error_t *err)
+{
+  struct cgroup_fs *fs = cg->priv;
+  size_t i;
+
+  if (validate_v2 (res, err) < 0)
+    return -1;
+  for (i = 0; i < N_ELEMENTS (v2_appliers); i++)
+    if (v2_appliers[i] != apply_devices && v2_appliers[i](fs->h[0].dir, res, err) < 0)
+      return -1;
+  return 0;
+}
+
 const struct nook_cgroup_ops cgroup_v2_ops = {
   .enter = v2_enter,
   .attach = cgroup_fs_attach,
@@ -389,4 +568,9 @@ const struct nook_cgroup_ops cgroup_v2_ops = {
   .destroy = v2_destroy,
   .mount = v2_mount,
   .free_priv = cgroup_fs_free_priv,
+  .update = v2_update,
+  .freeze = cgroup_v2_freeze,
+  .is_frozen = cgroup_v2_is_frozen,
+  .stats = cgroup_v2_stats,
+  .oom_watch = cgroup_v2_oom_watch,
 };

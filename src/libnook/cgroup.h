@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "oci.h"
 #include "error.h"
 
@@ -61,6 +62,104 @@ int nook_cgroup_destroy (struct nook_cgroup *cg, nook_error_t *err);
  * MS_NOSUID...) from the config mount's options. */
 int nook_cgroup_mount (struct nook_cgroup *cg, int target_fd, unsigned long mount_flags,
                        bool own_cgroupns, nook_error_t *err);
+
+/* ---- update, pause, stats, OOM (cgroup-freeze.c, cgroup-stats.c) ---- */
+
+/* Apply res to the existing cgroup (`update`): creates nothing, moves
+ * nobody; devices rules are not changed (as runc).  With
+ * memory.checkBeforeUpdate, a limit below the current usage is refused. */
+int nook_cgroup_update (struct nook_cgroup *cg, const oci_resources *res, nook_error_t *err);
+
+/* Freeze (pause) or thaw (resume) every process in the cgroup, and wait
+ * until the kernel says it is done. */
+int nook_cgroup_freeze (struct nook_cgroup *cg, bool frozen, nook_error_t *err);
+/* Whether the cgroup is frozen, or being frozen; no freezer: false. */
+int nook_cgroup_is_frozen (struct nook_cgroup *cg, bool *frozen, nook_error_t *err);
+
+/* The numbers runc's `events` reports (its types.Stats).  What the host
+ * lacks stays 0 / empty. */
+struct nook_cgroup_memory_entry
+{
+  uint64_t limit, usage, max, failcnt;
+};
+
+struct nook_cgroup_blkio_entry
+{
+  uint64_t major, minor;
+  char *op; /* "Read", "Write", "Sync", "Async", "Discard", "Total"; NULL: none */
+  uint64_t value;
+};
+
+enum nook_cgroup_blkio_kind
+{
+  NOOK_BLKIO_SERVICE_BYTES,
+  NOOK_BLKIO_SERVICED,
+  NOOK_BLKIO_QUEUED,
+  NOOK_BLKIO_SERVICE_TIME,
+  NOOK_BLKIO_WAIT_TIME,
+  NOOK_BLKIO_MERGED,
+  NOOK_BLKIO_TIME,
+  NOOK_BLKIO_SECTORS,
+  NOOK_BLKIO_KINDS,
+};
+
+struct nook_cgroup_hugetlb
+{
+  char *page_size; /* "2MB" */
+  uint64_t usage, max, failcnt;
+};
+
+struct nook_cgroup_stats
+{
+  struct
+  {
+    uint64_t total, kernel, user; /* ns */
+    uint64_t *percpu, *percpu_kernel, *percpu_user;
+    size_t n_percpu, n_percpu_kernel, n_percpu_user;
+    uint64_t periods, throttled_periods, throttled_time;
+  } cpu;
+  struct
+  {
+    uint16_t *cpus, *mems;
+    size_t n_cpus, n_mems;
+    uint64_t cpu_exclusive, mem_hardwall, mem_exclusive, memory_migrate, memory_spread_page,
+      memory_spread_slab, memory_pressure, sched_load_balance;
+    int64_t sched_relax_domain_level;
+  } cpuset;
+  struct
+  {
+    uint64_t cache;
+    struct nook_cgroup_memory_entry usage, swap, kernel, kernel_tcp;
+    char **raw_keys; /* memory.stat, in file order */
+    uint64_t *raw_values;
+    size_t n_raw;
+  } memory;
+  struct
+  {
+    uint64_t current, limit; /* limit 0: none */
+  } pids;
+  struct
+  {
+    struct nook_cgroup_blkio_entry *e[NOOK_BLKIO_KINDS];
+    size_t n[NOOK_BLKIO_KINDS];
+  } blkio;
+  struct nook_cgroup_hugetlb *hugetlb;
+  size_t n_hugetlb;
+};
+
+int nook_cgroup_stats (struct nook_cgroup *cg, struct nook_cgroup_stats *st, nook_error_t *err);
+void nook_cgroup_stats_free (struct nook_cgroup_stats *st);
+
+/* OOM notifications: an fd to poll (readable when something happened),
+ * then nook_cgroup_oom_read says how many OOM kills since the last read
+ * and whether the cgroup is gone. */
+struct nook_cgroup_oom_watch;
+int nook_cgroup_oom_watch (struct nook_cgroup *cg, struct nook_cgroup_oom_watch **out,
+                           nook_error_t *err);
+int nook_cgroup_oom_fd (const struct nook_cgroup_oom_watch *w);
+int nook_cgroup_oom_read (struct nook_cgroup_oom_watch *w, uint64_t *ooms, bool *gone,
+                          nook_error_t *err);
+void nook_cgroup_oom_watch_free (struct nook_cgroup_oom_watch *w);
 
 void nook_cgroup_free (struct nook_cgroup *cg);
 

@@ -26,6 +26,29 @@ nook_loaded_release (struct nook_loaded *l)
   nook_status_free (&l->st);
 }
 
+/* runc's "paused": alive, with its cgroup frozen by `pause`.  Only a
+ * created or running container can be, so only then is the cgroup read. */
+static void
+detect_paused (struct nook_loaded *l)
+{
+  struct nook_cgroup *cg = NULL;
+  nook_error_t e = NULL;
+  bool frozen = false;
+
+  if ((l->status != NOOK_STATUS_CREATED && l->status != NOOK_STATUS_RUNNING)
+      || l->st.cgroup_manager == NULL || l->st.cgroup_path == NULL)
+    return;
+  if (nook_cgroup_load (l->st.cgroup_manager, l->st.cgroup_path, &cg, &e) < 0
+      || nook_cgroup_is_frozen (cg, &frozen, &e) < 0)
+    {
+      nook_debug ("container `%s`: cannot tell whether it is paused: %s", l->st.id, e->msg);
+      nook_error_release (&e);
+    }
+  else if (frozen)
+    l->status = NOOK_STATUS_PAUSED;
+  nook_cgroup_free (cg);
+}
+
 int
 nook_container_load (const char *root, const char *id, bool lock, struct nook_loaded *l,
                      nook_error_t *err)
@@ -40,6 +63,7 @@ nook_container_load (const char *root, const char *id, bool lock, struct nook_lo
       nook_loaded_release (l);
       return -1;
     }
+  detect_paused (l);
   return 0;
 }
 
@@ -199,6 +223,20 @@ signal_init (const struct nook_status *st, int sig, nook_error_t *err)
   return 0;
 }
 
+/* A SIGKILLed task in a frozen v1 cgroup dies only once it is thawed
+ * (runc thaws too); on cgroup2 it dies frozen, and the thaw is harmless. */
+static void
+thaw_after_kill (const struct nook_status *st)
+{
+  struct nook_cgroup *cg = NULL;
+  nook_error_t e = NULL;
+
+  if (nook_cgroup_load (st->cgroup_manager, st->cgroup_path, &cg, &e) < 0
+      || nook_cgroup_freeze (cg, false, &e) < 0)
+    nook_log_error (&e);
+  nook_cgroup_free (cg);
+}
+
 static int
 signal_all (const struct nook_status *st, int sig, nook_error_t *err)
 {
@@ -220,11 +258,14 @@ nook_container_kill (const char *root, const char *id, int sig, bool all, nook_e
 
   if (nook_container_load (root, id, true, &l, err) < 0)
     return -1;
-  if (l.status != NOOK_STATUS_CREATED && l.status != NOOK_STATUS_RUNNING)
+  if (l.status != NOOK_STATUS_CREATED && l.status != NOOK_STATUS_RUNNING
+      && l.status != NOOK_STATUS_PAUSED)
     nook_make_error (err, 0, "cannot kill container `%s`: it is %s", id,
                      nook_status_name (l.status));
   else
     ret = all ? signal_all (&l.st, sig, err) : signal_init (&l.st, sig, err);
+  if (ret == 0 && sig == SIGKILL && l.status == NOOK_STATUS_PAUSED)
+    thaw_after_kill (&l.st);
   nook_loaded_release (&l);
   return ret;
 }
@@ -262,6 +303,8 @@ kill_everything (struct nook_loaded *l, nook_error_t *err)
    * namespace; the init itself is signalled too in case it is elsewhere. */
   if (l->st.cgroup_manager && signal_all (&l->st, SIGKILL, &ignored) < 0)
     nook_log_error (&ignored);
+  if (l->status == NOOK_STATUS_PAUSED)
+    thaw_after_kill (&l->st);
   if (l->st.pid <= 0)
     return 0;
   if (signal_init (&l->st, SIGKILL, &ignored) < 0)
@@ -316,7 +359,8 @@ nook_container_delete (const char *root, const char *id, bool force, nook_error_
     }
   /* We hold the lock, so a "creating" container's `create` is gone: what
    * it left is removed like a stopped container. */
-  if (l.status == NOOK_STATUS_CREATED || l.status == NOOK_STATUS_RUNNING)
+  if (l.status == NOOK_STATUS_CREATED || l.status == NOOK_STATUS_RUNNING
+      || l.status == NOOK_STATUS_PAUSED)
     {
       if (!force)
         {
@@ -353,7 +397,8 @@ static oci_state *
 make_state (const struct nook_loaded *l)
 {
   oci_state *s = xmalloc0 (sizeof (*s));
-  bool has_process = l->status == NOOK_STATUS_CREATED || l->status == NOOK_STATUS_RUNNING;
+  bool has_process = l->status == NOOK_STATUS_CREATED || l->status == NOOK_STATUS_RUNNING
+                     || l->status == NOOK_STATUS_PAUSED;
 
   s->oci_version = xstrdup (OCI_SPEC_VERSION);
   s->id = xstrdup (l->st.id);

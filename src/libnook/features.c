@@ -114,6 +114,7 @@ linux_features (void)
   l->cgroup->has_systemd = true;      /* the systemd driver comes later */
   l->cgroup->has_systemd_user = true;
   l->cgroup->has_rdma = true;
+  l->cgroup->rdma = true;
 
   l->seccomp = seccomp_features ();
 

@@ -23,6 +23,7 @@ static const char *const status_names[] = {
   [NOOK_STATUS_CREATED] = "created",
   [NOOK_STATUS_RUNNING] = "running",
   [NOOK_STATUS_STOPPED] = "stopped",
+  [NOOK_STATUS_PAUSED] = "paused",
 };
 
 const char *

@@ -10,9 +10,9 @@
  *                          the container init listens on; `start` connects,
  *                          and the connection closes when the user's program
  *                          runs (close-on-exec) or carries the error why not
- * Writers (create, start, kill, delete) hold an exclusive flock on the
- * directory; readers (state, list) do not lock: the file is replaced by
- * rename, never rewritten in place.
+ * Writers (create, start, kill, delete, pause, resume, update) hold an
+ * exclusive flock on the directory; readers (state, list, ps, events) do
+ * not lock: the file is replaced by rename, never rewritten in place.
  */
 #ifndef NOOK_STATUS_H
 #define NOOK_STATUS_H
@@ -47,6 +47,9 @@ enum nook_container_status
   NOOK_STATUS_CREATED,
   NOOK_STATUS_RUNNING,
   NOOK_STATUS_STOPPED,
+  /* Alive but frozen by `pause`: not something status.json or the pid
+   * can tell; nook_container_load asks the cgroup. */
+  NOOK_STATUS_PAUSED,
 };
 
 const char *nook_status_name (enum nook_container_status s);

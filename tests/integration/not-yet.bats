@@ -17,11 +17,6 @@ expect_not_supported() {
 	[[ $stderr == *"$1"* ]] || fail "error does not name '$1': $stderr"
 }
 
-@test "not yet: --systemd-cgroup" {
-	run_nook --systemd-cgroup create --bundle "$BUNDLE" "$ID"
-	expect_not_supported systemd
-}
-
 @test "not yet: linux.intelRdt" {
 	update_config '.linux.intelRdt = {"closID": "nook"}'
 	run_nook create --bundle "$BUNDLE" "$ID"
