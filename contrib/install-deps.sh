@@ -10,6 +10,7 @@ PACKAGES="
 	busybox-static bats bats-assert bats-support jq
 	iproute2 procps util-linux bsdutils
 	crun runc hyperfine
+	qemu-system-x86 linux-image-amd64 cpio systemd dbus
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -395,6 +395,17 @@ resolve_paths (struct cgroup_fs *fs, const char *id, const char *cgroups_path, n
         xasprintf (&joined, "/nook/%s", id);
       else if (cgroups_path[0] == '/')
         joined = xstrdup (cgroups_path);
+      else if (h->v2)
+        {
+          /* As runc's v2 driver: beside nook's own cgroup, not below it.
+           * A cgroup with processes may not enable controllers for its
+           * children ("no internal processes"), and nook's own has one. */
+          cleanup_free char *parent = xstrdup (h->own);
+          char *slash = strrchr (parent, '/');
+          if (slash)
+            *slash = '\0';
+          xasprintf (&joined, "%s/%s", parent, cgroups_path);
+        }
       else
         xasprintf (&joined, "%s/%s", h->own, cgroups_path);
       if (normalize_path (joined, "linux.cgroupsPath", &path, err) < 0)
