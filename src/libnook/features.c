@@ -75,20 +75,9 @@ static oci_features_seccomp *
 seccomp_features (void)
 {
   oci_features_seccomp *s = xmalloc0 (sizeof *s);
-  struct nook_seccomp_features f;
 
-  nook_seccomp_features (&f);
+  nook_seccomp_features (s);
   s->enabled = s->has_enabled = true;
-  s->actions = f.actions;
-  s->actions_len = f.actions_len;
-  s->operators = f.operators;
-  s->operators_len = f.operators_len;
-  s->archs = f.archs;
-  s->archs_len = f.archs_len;
-  s->known_flags = f.known_flags;
-  s->known_flags_len = f.known_flags_len;
-  s->supported_flags = f.supported_flags;
-  s->supported_flags_len = f.supported_flags_len;
   return s;
 }
 

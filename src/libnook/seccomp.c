@@ -721,7 +721,7 @@ keep_supported_flag (const void *entry)
 #define TABLE_NAMES(t, keep, len) names_where ((t), N_ELEMENTS (t), sizeof ((t)[0]), (keep), (len))
 
 void
-nook_seccomp_features (struct nook_seccomp_features *out)
+nook_seccomp_features (oci_features_seccomp *out)
 {
   out->actions = TABLE_NAMES (ACTIONS, keep_available_action, &out->actions_len);
   out->operators = TABLE_NAMES (OPERATORS, NULL, &out->operators_len);

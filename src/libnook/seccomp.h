@@ -36,19 +36,6 @@ int nook_seccomp_send_listener (const oci_seccomp *sc, int notify_fd, pid_t pid,
                                 const char *state_json, nook_error_t *err);
 
 /* For `features`: what this libseccomp and kernel support. */
-struct nook_seccomp_features
-{
-  char **actions;
-  size_t actions_len;
-  char **operators;
-  size_t operators_len;
-  char **archs;
-  size_t archs_len;
-  char **known_flags;
-  size_t known_flags_len;
-  char **supported_flags;
-  size_t supported_flags_len;
-};
-void nook_seccomp_features (struct nook_seccomp_features *out);
+void nook_seccomp_features (oci_features_seccomp *out);
 
 #endif

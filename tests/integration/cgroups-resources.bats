@@ -9,19 +9,6 @@
 
 load helpers
 
-# expect_resource_error SUBSTRING...: `create` fails with one error line
-# containing every SUBSTRING and leaves nothing behind.
-expect_resource_error() {
-	local s
-	run_nook create --bundle "$BUNDLE" "$ID"
-	assert_failure
-	assert_one_error_line
-	assert_nothing_left
-	for s in "$@"; do
-		[[ $stderr == *"$s"* ]] || fail "error does not mention '$s': $stderr"
-	done
-}
-
 # block_device: MAJOR:MINOR of a disk (not a loop, ram or zram device).
 block_device() {
 	local d
@@ -96,7 +83,7 @@ EOF
 
 @test "cgroups resources: blockIO leafWeight (CFQ only, gone since Linux 5.0) fails clearly" {
 	update_config '.linux.resources.blockIO = {"leafWeight": 500}'
-	expect_resource_error linux.resources.blockIO.leafWeight blkio.leaf_weight "does not exist"
+	expect_create_error linux.resources.blockIO.leafWeight blkio.leaf_weight "does not exist"
 }
 
 @test "cgroups resources: a device weight needs bfq on that device" {
@@ -109,22 +96,22 @@ EOF
 		grep -qx "$dev 300" "$(cgroup_dir blkio)/blkio.bfq.weight_device" ||
 			fail "$(cat "$(cgroup_dir blkio)/blkio.bfq.weight_device")"
 	else
-		expect_resource_error "linux.resources.blockIO.weightDevice[0].weight" "$dev 300" bfq
+		expect_create_error "linux.resources.blockIO.weightDevice[0].weight" "$dev 300" bfq
 	fi
 }
 
 @test "cgroups resources: a throttle on a block device that does not exist fails clearly" {
 	update_config '.linux.resources.blockIO.throttleWriteIOPSDevice = [{"major": 240, "minor": 99, "rate": 10}]'
-	expect_resource_error "linux.resources.blockIO.throttleWriteIOPSDevice[0]" "No such device"
+	expect_create_error "linux.resources.blockIO.throttleWriteIOPSDevice[0]" "No such device"
 }
 
 @test "cgroups resources: blockIO with bad device numbers or weights is refused before anything is made" {
 	update_config '.linux.resources.blockIO = {"throttleReadBpsDevice": [{"major": -1, "minor": 0, "rate": 1}]}'
-	expect_resource_error "linux.resources.blockIO.throttleReadBpsDevice[0]" "not a device number"
+	expect_create_error "linux.resources.blockIO.throttleReadBpsDevice[0]" "not a device number"
 	update_config '.linux.resources.blockIO = {"weight": 1001}'
-	expect_resource_error linux.resources.blockIO.weight 1000
+	expect_create_error linux.resources.blockIO.weight 1000
 	update_config '.linux.resources.blockIO = {"weightDevice": [{"major": 8, "minor": 0}]}'
-	expect_resource_error "linux.resources.blockIO.weightDevice[0]" "weight or leafWeight"
+	expect_create_error "linux.resources.blockIO.weightDevice[0]" "weight or leafWeight"
 }
 
 # ---- network, rdma ----
@@ -136,7 +123,7 @@ EOF
 		create_container
 		assert_equal "$(cat "$(cgroup_dir net_cls)/net_cls.classid")" 1048577
 	else
-		expect_resource_error linux.resources.network.classID "no cgroup v1 \`net_cls\` hierarchy"
+		expect_create_error linux.resources.network.classID "no cgroup v1 \`net_cls\` hierarchy"
 	fi
 }
 
@@ -148,19 +135,19 @@ EOF
 		grep -qx "lo 5" "$(cgroup_dir net_prio)/net_prio.ifpriomap" ||
 			fail "$(cat "$(cgroup_dir net_prio)/net_prio.ifpriomap")"
 	else
-		expect_resource_error linux.resources.network.priorities "no cgroup v1 \`net_prio\` hierarchy"
+		expect_create_error linux.resources.network.priorities "no cgroup v1 \`net_prio\` hierarchy"
 	fi
 }
 
 @test "cgroups resources: a network priority for a bad interface name is refused" {
 	update_config '.linux.resources.network = {"priorities": [{"name": "eth 0", "priority": 5}]}'
-	expect_resource_error "linux.resources.network.priorities[0].name"
+	expect_create_error "linux.resources.network.priorities[0].name"
 }
 
 @test "cgroups resources: rdma without an rdma controller fails clearly" {
 	[ ! -d /sys/fs/cgroup/rdma ] || fail "this host has a v1 rdma hierarchy: the test expects none"
 	update_config '.linux.resources.rdma = {"mlx4_0": {"hcaHandles": 2, "hcaObjects": 8}}'
-	expect_resource_error linux.resources.rdma rdma
+	expect_create_error linux.resources.rdma rdma
 }
 
 # ---- devices ----

@@ -35,19 +35,6 @@ cg() {
 	echo "/sys/fs/cgroup/$NOOK_CGROUP_PARENT/${1:-$ID}"
 }
 
-# expect_resource_error SUBSTRING...: `create` fails with one error line
-# containing every SUBSTRING and leaves nothing behind.
-expect_resource_error() {
-	local s
-	run_nook create --bundle "$BUNDLE" "$ID"
-	assert_failure
-	assert_one_error_line
-	assert_nothing_left
-	for s in "$@"; do
-		[[ $stderr == *"$s"* ]] || fail "error does not mention '$s': $stderr"
-	done
-}
-
 # loop_device: sets LOOPDEV to a loop device backed by a fresh 4 MiB file
 # and DEV to its MAJOR:MINOR (teardown detaches it).
 loop_device() {
@@ -124,29 +111,29 @@ EOF
 
 @test "cgroup v2 resources: blockIO leaf weights do not exist on v2" {
 	update_config '.linux.resources.blockIO = {"leafWeight": 500}'
-	expect_resource_error linux.resources.blockIO.leafWeight "cgroup v2 has no leaf weights"
+	expect_create_error linux.resources.blockIO.leafWeight "cgroup v2 has no leaf weights"
 	update_config '.linux.resources.blockIO = {"weightDevice": [{"major": 7, "minor": 0, "leafWeight": 500}]}'
-	expect_resource_error "linux.resources.blockIO.weightDevice[0].leafWeight" "cgroup v2"
+	expect_create_error "linux.resources.blockIO.weightDevice[0].leafWeight" "cgroup v2"
 }
 
 @test "cgroup v2 resources: a throttle on a block device that does not exist fails clearly" {
 	update_config '.linux.resources.blockIO.throttleReadBpsDevice = [{"major": 240, "minor": 99, "rate": 10}]'
-	expect_resource_error "linux.resources.blockIO throttles of device 240:99" io.max
+	expect_create_error "linux.resources.blockIO throttles of device 240:99" io.max
 }
 
 # ---- network, rdma ----
 
 @test "cgroup v2 resources: network classID and priorities are refused (no net_cls/net_prio on v2)" {
 	update_config '.linux.resources.network = {"classID": 1048577}'
-	expect_resource_error linux.resources.network "cgroup v2"
+	expect_create_error linux.resources.network "cgroup v2"
 	update_config '.linux.resources.network = {"priorities": [{"name": "lo", "priority": 5}]}'
-	expect_resource_error linux.resources.network "cgroup v2"
+	expect_create_error linux.resources.network "cgroup v2"
 }
 
 @test "cgroup v2 resources: rdma limits go to rdma.max (an unknown device is an error)" {
 	grep -qw rdma /sys/fs/cgroup/cgroup.controllers || fail "the VM's kernel has no rdma controller"
 	update_config '.linux.resources.rdma = {"nook_rdma0": {"hcaHandles": 2, "hcaObjects": 8}}'
-	expect_resource_error 'linux.resources.rdma `nook_rdma0`' rdma.max
+	expect_create_error 'linux.resources.rdma `nook_rdma0`' rdma.max
 }
 
 # ---- devices: the eBPF program ----
