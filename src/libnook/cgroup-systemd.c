@@ -29,10 +29,75 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dlfcn.h>
+#include <unistd.h>
 #include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
 #include "cgroup-internal.h"
 #include "utils.h"
+
+/* libsystemd is opened only when this driver talks to systemd: linked, it
+ * would pull five more libraries into every nook process (~0.2 ms per run
+ * of the loader), and most containers never use it.  The functions come
+ * from the real library, with the header's own prototypes. */
+#define SD_BUS_FUNCTIONS(X)                                                                  \
+  X (sd_bus_call) X (sd_bus_call_method) X (sd_bus_error_free) X (sd_bus_error_has_name)    \
+  X (sd_bus_error_is_set) X (sd_bus_flush_close_unref) X (sd_bus_get_property_string)        \
+  X (sd_bus_is_bus_client) X (sd_bus_match_signal) X (sd_bus_message_append)                 \
+  X (sd_bus_message_append_array) X (sd_bus_message_close_container)                         \
+  X (sd_bus_message_new_method_call) X (sd_bus_message_open_container)                       \
+  X (sd_bus_message_read) X (sd_bus_message_unref) X (sd_bus_open_system)                    \
+  X (sd_bus_path_encode) X (sd_bus_process) X (sd_bus_slot_unref) X (sd_bus_wait)
+
+#define SD_DECLARE(name) __typeof__ (name) *name;
+/* Filled once by load_libsystemd (), then only read: a cache of the
+ * library, like the parsed global options. */
+static struct
+{
+  SD_BUS_FUNCTIONS (SD_DECLARE)
+} sd;
+#undef SD_DECLARE
+
+static int
+load_libsystemd (nook_error_t *err)
+{
+  void *h;
+
+  if (sd.sd_bus_open_system)
+    return 0;
+  h = dlopen ("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL)
+    return nook_make_error (err, 0, "the systemd cgroup driver needs libsystemd.so.0: %s",
+                            dlerror ());
+#define SD_RESOLVE(name)                                                                     \
+  if ((*(void **) &sd.name = dlsym (h, #name)) == NULL)                                      \
+    return nook_make_error (err, 0, "libsystemd.so.0 has no `%s`", #name);
+  SD_BUS_FUNCTIONS (SD_RESOLVE)
+#undef SD_RESOLVE
+  return 0;
+}
+
+/* From here on every sd_bus_X call goes through sd.sd_bus_X. */
+#define sd_bus_call sd.sd_bus_call
+#define sd_bus_call_method sd.sd_bus_call_method
+#define sd_bus_error_free sd.sd_bus_error_free
+#define sd_bus_error_has_name sd.sd_bus_error_has_name
+#define sd_bus_error_is_set sd.sd_bus_error_is_set
+#define sd_bus_flush_close_unref sd.sd_bus_flush_close_unref
+#define sd_bus_get_property_string sd.sd_bus_get_property_string
+#define sd_bus_is_bus_client sd.sd_bus_is_bus_client
+#define sd_bus_match_signal sd.sd_bus_match_signal
+#define sd_bus_message_append sd.sd_bus_message_append
+#define sd_bus_message_append_array sd.sd_bus_message_append_array
+#define sd_bus_message_close_container sd.sd_bus_message_close_container
+#define sd_bus_message_new_method_call sd.sd_bus_message_new_method_call
+#define sd_bus_message_open_container sd.sd_bus_message_open_container
+#define sd_bus_message_read sd.sd_bus_message_read
+#define sd_bus_message_unref sd.sd_bus_message_unref
+#define sd_bus_open_system sd.sd_bus_open_system
+#define sd_bus_path_encode sd.sd_bus_path_encode
+#define sd_bus_process sd.sd_bus_process
+#define sd_bus_slot_unref sd.sd_bus_slot_unref
+#define sd_bus_wait sd.sd_bus_wait
 
 #define MANAGER_SYSTEMD "systemd"
 #define DEFAULT_SLICE "system.slice"
@@ -211,8 +276,11 @@ bus_open (sd_bus **bus, nook_error_t *err)
 {
   int r;
 
-  if (sd_booted () <= 0)
+  /* sd_booted ()'s test, without loading libsystemd for it. */
+  if (access ("/run/systemd/system", F_OK) < 0)
     return nook_make_error (err, 0, NO_SYSTEMD);
+  if (load_libsystemd (err) < 0)
+    return -1;
   r = sd_bus_open_system (bus);
   if (r < 0)
     return nook_make_error (err, -r, "the systemd cgroup driver: connect to the system bus "
