@@ -22,25 +22,6 @@ block_device() {
 	fail "no disk in /sys/block"
 }
 
-# with_caps CAP...: the container's process also gets these capabilities.
-with_caps() {
-	update_config '.process.capabilities |= with_entries(.value += $c)' \
-		--argjson c "$(json_array "$@")"
-}
-
-# probe_script TYPE MAJOR MINOR: a container script that makes the node
-# /dev/probe (the container needs CAP_MKNOD: with_caps) and tries it:
-# prints "read: ok" or "read: <error>", the same for "write:".  A number no
-# driver has fails to open with "No such device or address" once the device
-# cgroup lets the open through, with "Operation not permitted" before.
-probe_script() {
-	cat <<EOF
-mknod /dev/probe $1 $2 $3 || exit 3
-if e=\$(head -c 1 /dev/probe 2>&1 >/dev/null); then echo 'read: ok'; else echo "read: \$e"; fi
-if e=\$( (printf x >/dev/probe) 2>&1); then echo 'write: ok'; else echo "write: \$e"; fi
-EOF
-}
-
 # ---- blockIO ----
 
 @test "cgroups resources: blockIO throttles reach blkio.throttle.*" {
