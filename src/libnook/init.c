@@ -127,6 +127,15 @@ before_pivot (void *arg, nook_error_t *err)
   return run_hooks (cfg, NOOK_HOOK_CREATE_CONTAINER, c->created_state, err);
 }
 
+/* In the new root, before readonlyPaths can make /proc/sys read-only (as
+ * runc orders it: podman always lists /proc/sys there). */
+static int
+after_pivot (void *arg, nook_error_t *err)
+{
+  struct init_ctx *c = arg;
+  return nook_apply_sysctl (c->a->cfg->linux, err);
+}
+
 static int
 setup_filesystem (struct init_ctx *c, nook_error_t *err)
 {
@@ -139,6 +148,8 @@ setup_filesystem (struct init_ctx *c, nook_error_t *err)
     .own_netns = a->ns->own_netns,
     .before_pivot = before_pivot,
     .before_pivot_arg = c,
+    .after_pivot = after_pivot,
+    .after_pivot_arg = c,
     .idmap_fds = a->idmap_fds,
   };
   int ret;
@@ -149,9 +160,7 @@ setup_filesystem (struct init_ctx *c, nook_error_t *err)
   /* Handles on host trees: gone before anything of the container runs
    * (--preserve-fds could otherwise pass one on). */
   nook_idmap_release (steal_pointer (&c->a->idmap_fds), a->cfg->mounts_len);
-  if (ret < 0)
-    return -1;
-  return nook_apply_sysctl (a->cfg->linux, err);
+  return ret;
 }
 
 int

@@ -1258,8 +1258,12 @@ protect_paths (const oci_linux *l, nook_error_t *err)
 }
 
 static int
-finish_root (const oci_container *cfg, unsigned long propagation, nook_error_t *err)
+finish_root (const oci_container *cfg, const struct nook_mount_opts *opts, unsigned long propagation,
+             nook_error_t *err)
 {
+  /* Before /proc/sys and friends turn read-only: sysctls are written there. */
+  if (opts->after_pivot && opts->after_pivot (opts->after_pivot_arg, err) < 0)
+    return -1;
   if (protect_paths (cfg->linux, err) < 0)
     return -1;
   if (cfg->root && cfg->root->readonly)
@@ -1328,7 +1332,7 @@ mount_setup_container (const oci_container *cfg, const struct nook_mount_opts *o
   ret = opts->no_pivot ? move_to (opts->rootfs, err) : pivot_to (opts->rootfs, err);
   if (ret < 0)
     return -1;
-  return finish_root (cfg, propagation, err);
+  return finish_root (cfg, opts, propagation, err);
 }
 
 char **

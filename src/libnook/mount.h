@@ -18,6 +18,10 @@ struct nook_mount_opts
    * (may be NULL). */
   int (*before_pivot) (void *arg, nook_error_t *err);
   void *before_pivot_arg;
+  /* Called in the new root, before maskedPaths and readonlyPaths (which
+   * may make /proc/sys read-only) (may be NULL). */
+  int (*after_pivot) (void *arg, nook_error_t *err);
+  void *after_pivot_arg;
   /* Parallel to cfg->mounts (may be NULL): the idmapped mount trees
    * nook_idmap_prepare made (idmap.h), -1 for other mounts.  An idmapped
    * mount is attached from its tree, never bound from its source. */
@@ -37,6 +41,7 @@ struct nook_mount_opts
  *     /dev symlinks (fd stdin stdout stderr ptmx core), /dev/pts ptmx;
  *   - opts->before_pivot;
  *   - pivot_root (or --no-pivot), old root detached;
+ *   - opts->after_pivot;
  *   - maskedPaths, readonlyPaths, root.readonly;
  *   - rootfs propagation as configured.
  * Errors say which mount failed: "mount `proc` on `/proc`: EPERM". */

@@ -245,3 +245,15 @@ teardown() {
 	assert_line --index 2 ro
 	[ "${lines[3]}" != "$(readlink /proc/self/ns/mnt)" ]
 }
+
+# podman always lists /proc/sys in readonlyPaths: sysctls must be written
+# before it turns read-only (runc's order).
+@test "isolation: linux.sysctl is applied although /proc/sys is a read-only path" {
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.msgmax": "8192"}
+		| .linux.readonlyPaths += ["/proc/sys"]'
+	run_in_container sh -c 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax; echo 0 >/proc/sys/kernel/msgmax && echo WRITABLE; true'
+	assert_success
+	assert_line --index 0 1
+	assert_line --index 1 8192
+	refute_output --partial WRITABLE
+}
