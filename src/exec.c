@@ -54,14 +54,6 @@ usage (void)
           "Without --detach, nook waits and exits with the process's status.\n");
 }
 
-static void
-push (char ***v, size_t *n, char *s)
-{
-  *v = xrealloc (*v, sizeof (char *) * (*n + 2));
-  (*v)[(*n)++] = s;
-  (*v)[*n] = NULL;
-}
-
 int
 nook_cmd_exec (struct nook_global_opts *g, int argc, char **argv)
 {
@@ -76,9 +68,9 @@ nook_cmd_exec (struct nook_global_opts *g, int argc, char **argv)
       case 'p': o.process_file = optarg; break;
       case 't': o.tty = true; break;
       case 'd': o.detach = true; break;
-      case 'e': push (&o.env, &o.env_len, optarg); break;
+      case 'e': strv_append (&o.env, &o.env_len, optarg); break;
       case 'u': o.user = optarg; break;
-      case 'c': push (&o.caps, &o.caps_len, optarg); break;
+      case 'c': strv_append (&o.caps, &o.caps_len, optarg); break;
       case OPT_CONSOLE_SOCKET: o.console_socket = optarg; break;
       case OPT_CWD: o.cwd = optarg; break;
       case OPT_PID_FILE: o.pid_file = optarg; break;

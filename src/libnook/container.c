@@ -134,14 +134,6 @@ resolve_rootfs (struct create_ctx *c, nook_error_t *err)
   return 0;
 }
 
-static void
-append_env (oci_process *p, const char *kv)
-{
-  p->env = xrealloc (p->env, sizeof (char *) * (p->env_len + 2));
-  p->env[p->env_len++] = xstrdup (kv);
-  p->env[p->env_len] = NULL;
-}
-
 /* systemd socket activation, as runc does: the LISTEN_FDS sockets follow
  * the preserved fds into the container, which sees them as its own
  * (LISTEN_PID=1: the container's process). */
@@ -161,8 +153,8 @@ pass_listen_fds (struct create_ctx *c, nook_error_t *err)
     return 0;
   c->preserve_fds += n;
   xasprintf (&kv, "LISTEN_FDS=%lld", (long long) n);
-  append_env (c->cfg->process, kv);
-  append_env (c->cfg->process, "LISTEN_PID=1");
+  strv_append (&c->cfg->process->env, &c->cfg->process->env_len, steal_pointer (&kv));
+  strv_append (&c->cfg->process->env, &c->cfg->process->env_len, xstrdup ("LISTEN_PID=1"));
   return 0;
 }
 
@@ -506,15 +498,8 @@ create_ctx_release (struct create_ctx *c)
 static bool
 needs_sealed_binary (const struct create_ctx *c)
 {
-  const oci_capabilities *caps = c->cfg->process->capabilities;
-  size_t i;
-
-  if (!(c->ns.clone_flags & CLONE_NEWPID))
-    return true;
-  for (i = 0; caps && i < caps->bounding_len; i++)
-    if (strcmp (caps->bounding[i], "CAP_SYS_PTRACE") == 0)
-      return true;
-  return false;
+  return !(c->ns.clone_flags & CLONE_NEWPID)
+         || nook_process_may_hold_cap (c->cfg->process, "CAP_SYS_PTRACE");
 }
 
 static int

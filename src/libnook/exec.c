@@ -96,9 +96,7 @@ set_env (oci_process *p, const char *kv)
         p->env[i] = xstrdup (kv);
         return;
       }
-  p->env = xrealloc (p->env, sizeof (char *) * (p->env_len + 2));
-  p->env[p->env_len++] = xstrdup (kv);
-  p->env[p->env_len] = NULL;
+  strv_append (&p->env, &p->env_len, xstrdup (kv));
 }
 
 static int
@@ -125,9 +123,7 @@ add_cap (char ***set, size_t *len, const char *cap)
   for (i = 0; i < *len; i++)
     if (strcmp ((*set)[i], cap) == 0)
       return;
-  *set = xrealloc (*set, sizeof (char *) * (*len + 2));
-  (*set)[(*len)++] = xstrdup (cap);
-  (*set)[*len] = NULL;
+  strv_append (set, len, xstrdup (cap));
 }
 
 /* --cap adds to every set, as runc does, so the capability is usable. */
@@ -391,17 +387,6 @@ spawn (struct exec_ctx *c, nook_error_t *err)
   return 0;
 }
 
-static bool
-proc_has_cap (const oci_process *p, const char *cap)
-{
-  const oci_capabilities *c = p->capabilities;
-  size_t i;
-  for (i = 0; c && i < c->bounding_len; i++)
-    if (strcmp (c->bounding[i], cap) == 0)
-      return true;
-  return false;
-}
-
 /* A created container's init is still nook.  A process with
  * CAP_SYS_PTRACE passes the non-dumpable check on its /proc/PID/exe; that
  * is safe only when the init runs from a sealed copy. */
@@ -412,7 +397,7 @@ check_init_exposure (const struct exec_ctx *c, nook_error_t *err)
   cleanup_close int fd = -1;
   int seals;
 
-  if (c->l.status != NOOK_STATUS_CREATED || !proc_has_cap (c->proc, "CAP_SYS_PTRACE"))
+  if (c->l.status != NOOK_STATUS_CREATED || !nook_process_may_hold_cap (c->proc, "CAP_SYS_PTRACE"))
     return 0;
   snprintf (path, sizeof (path), "/proc/%d/exe", (int) c->l.st.pid);
   fd = open (path, O_RDONLY | O_CLOEXEC);

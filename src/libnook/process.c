@@ -259,6 +259,13 @@ in_set (char **names, size_t n, const char *name)
   return false;
 }
 
+bool
+nook_process_may_hold_cap (const oci_process *proc, const char *cap)
+{
+  const oci_capabilities *c = proc->capabilities;
+  return c && in_set (c->bounding, c->bounding_len, cap);
+}
+
 static int
 raise_ambient (const oci_capabilities *c, nook_error_t *err)
 {

@@ -2,6 +2,7 @@
 #ifndef NOOK_PROCESS_H
 #define NOOK_PROCESS_H
 
+#include <stdbool.h>
 #include "oci.h"
 #include "error.h"
 
@@ -27,5 +28,8 @@ int nook_process_find_executable (const oci_process *proc, char **path, nook_err
 /* Child, after pivot_root: the environment for execve (NULL terminated;
  * the strings are borrowed from proc, the added HOME is not freed). */
 char **nook_process_env (const oci_process *proc);
+
+/* Is cap in process.capabilities.bounding (could the process ever hold it)? */
+bool nook_process_may_hold_cap (const oci_process *proc, const char *cap);
 
 #endif

@@ -82,6 +82,14 @@ xasprintf (char **out, const char *fmt, ...)
   return r;
 }
 
+void
+strv_append (char ***v, size_t *n, char *s)
+{
+  *v = xrealloc (*v, sizeof (char *) * (*n + 2));
+  (*v)[(*n)++] = s;
+  (*v)[*n] = NULL;
+}
+
 int
 write_all (int fd, const void *buf, size_t len)
 {

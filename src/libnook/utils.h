@@ -24,6 +24,9 @@ void *xrealloc (void *p, size_t size);
 char *xstrdup (const char *s);
 int xasprintf (char **out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
+/* Append s (not copied) to a NULL-terminated array of *n strings. */
+void strv_append (char ***v, size_t *n, char *s);
+
 /* Read a whole file (at dirfd, or AT_FDCWD); *out is NUL terminated. */
 int read_all_file_at (int dirfd, const char *path, char **out, size_t *len, nook_error_t *err);
 #define read_all_file(p, o, l, e) read_all_file_at (AT_FDCWD, p, o, l, e)
