@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "nook.h"
 #include "error.h"
 #include "reexec.h"
@@ -36,7 +37,8 @@ print_help (FILE *out)
   for (i = 0; i < sizeof (commands) / sizeof (commands[0]); i++)
     fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nGlobal options:\n"
-                "  --root DIR            state directory (default /run/nook)\n"
+                "  --root DIR            state directory (default /run/nook; for a non-root\n"
+                "                        user $XDG_RUNTIME_DIR/nook, else /run/user/UID/nook)\n"
                 "  --log FILE            also write errors and logs to FILE\n"
                 "  --log-format FORMAT   text (default) or json\n"
                 "  --debug               log debug messages\n"
@@ -114,10 +116,27 @@ init_logging (const struct nook_global_opts *g)
   return 0;
 }
 
+/* As runc: an unprivileged user keeps its state in its own runtime dir. */
+static const char *
+default_root (char *buf, size_t size)
+{
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+
+  if (geteuid () == 0)
+    return "/run/nook";
+  if (xdg && xdg[0] == '/')
+    snprintf (buf, size, "%s/nook", xdg);
+  else
+    snprintf (buf, size, "/run/user/%u/nook", (unsigned) geteuid ());
+  return buf;
+}
+
 int
 main (int argc, char **argv)
 {
-  struct nook_global_opts g = { .root = "/run/nook", .log_format = "text" };
+  char rootbuf[4096];
+  struct nook_global_opts g = { .root = default_root (rootbuf, sizeof rootbuf),
+                                .log_format = "text" };
   const char *bad = NULL;
   size_t i;
   int r;

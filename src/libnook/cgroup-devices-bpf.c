@@ -352,7 +352,7 @@ cgroup_bpf_apply_devices (const char *dir, const struct cgroup_device_rule *rule
        * skips the rules then too). */
       if ((*err)->status == EPERM && geteuid () != 0)
         {
-          nook_warning ("%s (not root: device rules are not enforced)", (*err)->msg);
+          nook_debug ("%s (not root: device rules are not enforced)", (*err)->msg);
           nook_error_release (err);
           return 0;
         }

@@ -639,6 +639,44 @@ nook_cgroup_load (const char *manager, const char *path, struct nook_cgroup **ou
   return nook_make_error (err, 0, "unknown cgroup manager `%s`", manager ? manager : "");
 }
 
+static bool
+deepest_existing_writable (const char *dir, char **blocked)
+{
+  cleanup_free char *d = xstrdup (dir);
+  struct stat st;
+  char *slash;
+
+  while (stat (d, &st) < 0 && (slash = strrchr (d, '/')) != NULL && slash != d)
+    *slash = '\0';
+  if (faccessat (AT_FDCWD, d, W_OK, AT_EACCESS) == 0)
+    return true;
+  *blocked = steal_pointer (&d);
+  return false;
+}
+
+bool
+nook_cgroup_writable (struct nook_cgroup *cg, char **blocked)
+{
+  struct cgroup_fs *fs = cg->priv;
+  size_t i;
+
+  *blocked = NULL;
+  if (strcmp (cg->manager, MANAGER_CGROUPFS) != 0)
+    return true;
+  for (i = 0; i < fs->n; i++)
+    if (!deepest_existing_writable (fs->h[i].dir, blocked))
+      return false;
+  return true;
+}
+
+bool
+nook_cgroup_limits_wanted (const oci_resources *res)
+{
+  return res
+         && (res->memory || res->cpu || res->pids || res->block_io || res->hugepage_limits_len
+             || res->network || res->rdma_len || res->unified.len);
+}
+
 int
 nook_cgroup_enter (struct nook_cgroup *cg, pid_t pid, const oci_resources *res,
                    nook_error_t *err)
@@ -1506,6 +1544,14 @@ cgroup_mount_hierarchy (const struct cgroup_hierarchy *h, int target_fd, uint64_
 
   mfd = own_cgroupns ? fresh_cgroup_mount (h, attrs, desc, err)
                      : bind_cgroup_dir (h, attrs, desc, err);
+  /* Inside a user namespace a v1 hierarchy cannot be mounted afresh; the
+   * container's own directory bound there shows it the same tree. */
+  if (mfd < 0 && own_cgroupns && (*err)->status == EPERM)
+    {
+      nook_debug ("%s; binding `%s` instead", (*err)->msg, h->dir);
+      nook_error_release (err);
+      mfd = bind_cgroup_dir (h, attrs, desc, err);
+    }
   if (mfd < 0)
     return -1;
   if (move_mount (mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)

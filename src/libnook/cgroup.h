@@ -32,6 +32,17 @@ struct nook_cgroup
 int nook_cgroup_new (const char *id, const char *cgroups_path, bool systemd,
                      struct nook_cgroup **out, nook_error_t *err);
 
+/* Whether the caller may create the container's cgroup: in every
+ * hierarchy the deepest existing directory of its path must be writable
+ * (for an unprivileged user: a subtree delegated to it).  When not,
+ * *blocked (malloc'd) names the directory.  The systemd driver asks
+ * systemd, so it always says yes here. */
+bool nook_cgroup_writable (struct nook_cgroup *cg, char **blocked);
+
+/* Whether res asks for any limit (device rules aside: an unprivileged
+ * runtime cannot enforce those, runc skips them too). */
+bool nook_cgroup_limits_wanted (const oci_resources *res);
+
 /* Rebuild a handle from what the state file recorded (manager + path). */
 int nook_cgroup_load (const char *manager, const char *path, struct nook_cgroup **out,
                       nook_error_t *err);

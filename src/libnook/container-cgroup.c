@@ -60,8 +60,8 @@ target_open (const char *root, const char *id, bool lock, const char *verb,
     nook_make_error (err, 0, "cannot %s container `%s`: it is %s", verb, id,
                      nook_status_name (t->l.status));
   else if (t->l.st.cgroup_manager == NULL || t->l.st.cgroup_path == NULL)
-    nook_make_error (err, 0, "cannot %s container `%s`: no cgroup recorded in its state", verb,
-                     id);
+    nook_make_error (err, 0, "cannot %s container `%s`: it has no cgroup (an unprivileged user "
+                     "created it outside a delegated cgroup subtree)", verb, id);
   else if (nook_cgroup_load (t->l.st.cgroup_manager, t->l.st.cgroup_path, &t->cg, err) == 0)
     return 0;
   target_release (t);

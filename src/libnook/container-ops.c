@@ -215,7 +215,10 @@ signal_init (const struct nook_status *st, int sig, nook_error_t *err)
 {
   cleanup_close int fd = open_init_pidfd (st, err);
   if (fd == -2)
-    return nook_make_error (err, 0, "container `%s` is not running", st->id);
+    /* "container not running" is the phrase containerd's runc shim looks
+       for to tell an exited process from a failed kill (as runc says it). */
+    return nook_make_error (err, 0, "cannot signal container `%s`: container not running",
+                            st->id);
   if (fd < 0)
     return -1;
   if (syscall (SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
@@ -243,6 +246,10 @@ signal_all (const struct nook_status *st, int sig, nook_error_t *err)
   struct nook_cgroup *cg = NULL;
   int ret;
 
+  if (st->cgroup_manager == NULL)
+    return nook_make_error (err, 0, "cannot signal every process of container `%s`: it has no "
+                            "cgroup (an unprivileged user created it outside a delegated cgroup "
+                            "subtree)", st->id);
   if (nook_cgroup_load (st->cgroup_manager, st->cgroup_path, &cg, err) < 0)
     return -1;
   ret = nook_cgroup_kill_all (cg, sig, err);
@@ -260,7 +267,7 @@ nook_container_kill (const char *root, const char *id, int sig, bool all, nook_e
     return -1;
   if (l.status != NOOK_STATUS_CREATED && l.status != NOOK_STATUS_RUNNING
       && l.status != NOOK_STATUS_PAUSED)
-    nook_make_error (err, 0, "cannot kill container `%s`: it is %s", id,
+    nook_make_error (err, 0, "cannot kill container `%s`: container not running (it is %s)", id,
                      nook_status_name (l.status));
   else
     ret = all ? signal_all (&l.st, sig, err) : signal_init (&l.st, sig, err);

@@ -222,8 +222,8 @@ record_status (const struct create_ctx *c, nook_error_t *err)
     .rootfs = c->rootfs,
     .created = created,
     .owner = owner,
-    .cgroup_manager = c->cg->manager,
-    .cgroup_path = c->cg->path,
+    .cgroup_manager = c->cg ? c->cg->manager : NULL,
+    .cgroup_path = c->cg ? c->cg->path : NULL,
     .annotations = c->cfg->annotations,
   };
 
@@ -357,9 +357,9 @@ parent_drive_init (struct create_ctx *c, nook_error_t *err)
 
   if (nook_write_id_maps (c->pid, c->cfg->linux, &c->ns, err) < 0)
     return -1;
-  if (nook_cgroup_enter (c->cg, c->pid, res, err) < 0)
+  if (c->cg && nook_cgroup_enter (c->cg, c->pid, res, err) < 0)
     return -1;
-  c->cgroup_entered = true;
+  c->cgroup_entered = c->cg != NULL;
   if (nook_sync_send (c->sync[0], NOOK_SYNC_PARENT_SETUP_DONE, err) < 0)
     return -1;
   for (;;)
@@ -403,6 +403,7 @@ spawn_init (struct create_ctx *c, nook_error_t *err)
     .ns = &c->ns,
     .cg = c->cg,
     .idmap_fds = c->idmap_fds,
+    .unprivileged_parent = geteuid () != 0,
   };
 
   if (nook_sync_pair (c->sync, err) < 0)
@@ -502,6 +503,29 @@ needs_sealed_binary (const struct create_ctx *c)
          || nook_process_may_hold_cap (c->cfg->process, "CAP_SYS_PTRACE");
 }
 
+/* An unprivileged user gets a cgroup only inside a subtree delegated to
+ * it.  Without one the container runs in the caller's cgroup, as with
+ * runc, unless the config asks for limits that only a cgroup can enforce. */
+static int
+rootless_cgroup (struct create_ctx *c, nook_error_t *err)
+{
+  const oci_resources *res = c->cfg->linux ? c->cfg->linux->resources : NULL;
+  cleanup_free char *blocked = NULL;
+
+  if (nook_cgroup_writable (c->cg, &blocked))
+    return 0;
+  if (nook_cgroup_limits_wanted (res))
+    return nook_make_error (err, 0, "linux.resources: an unprivileged user can set limits only in "
+                            "a cgroup delegated to it, and `%s` is not writable (set "
+                            "linux.cgroupsPath inside a delegated subtree, or drop the limits)",
+                            blocked);
+  nook_debug ("no cgroup for container `%s`: `%s` is not writable by uid %u", c->opts->id,
+              blocked, (unsigned) geteuid ());
+  nook_cgroup_free (c->cg);
+  c->cg = NULL;
+  return 0;
+}
+
 static int
 create_steps (struct create_ctx *c, nook_error_t *err)
 {
@@ -515,6 +539,8 @@ create_steps (struct create_ctx *c, nook_error_t *err)
   if (nook_idmap_prepare (c->cfg, c->bundle, &c->idmap_fds, err) < 0)
     return -1;
   if (nook_cgroup_new (c->opts->id, cgroups_path, c->opts->systemd_cgroup, &c->cg, err) < 0)
+    return -1;
+  if (geteuid () != 0 && rootless_cgroup (c, err) < 0)
     return -1;
   if (nook_status_create_dir (c->opts->root, c->opts->id, &c->dirfd, err) < 0)
     return -1;

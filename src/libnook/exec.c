@@ -376,6 +376,15 @@ spawn (struct exec_ctx *c, nook_error_t *err)
 {
   if (nook_sync_pair (c->sync, err) < 0)
     return -1;
+  /* An unprivileged caller has no capability over the container's pid
+   * namespace until it is in the user namespace that owns it (exec_ns[0]);
+   * the child inherits it then. */
+  if (geteuid () != 0 && c->ns_fd[0] >= 0)
+    {
+      if (setns (c->ns_fd[0], CLONE_NEWUSER) < 0)
+        return nook_make_error (err, errno, "join the container's user namespace");
+      close (steal_fd (&c->ns_fd[0]));
+    }
   if (join_namespaces (c, true, err) < 0)
     return -1;
   c->pid = fork ();

@@ -226,6 +226,8 @@ init_setup (struct init_ctx *c, char **exe, nook_error_t *err)
     return -1;
   if (nook_sync_expect (c->a->syncfd, NOOK_SYNC_PARENT_SETUP_DONE, err) < 0)
     return -1;
+  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return nook_make_error (err, errno, "prctl PR_SET_DUMPABLE");
   if (setup_namespaces (c, err) < 0)
     return -1;
   if (nook_process_apply_limits (c->a->cfg->process, err) < 0)
@@ -324,9 +326,14 @@ nook_init_run (struct nook_init_args *a)
   for (i = 0; i < sizeof (a->close_fds) / sizeof (a->close_fds[0]); i++)
     if (a->close_fds[i] >= 0)
       close (a->close_fds[i]);
-  /* Not dumpable until execve: no process in the container may open our
-   * /proc/PID/exe (the nook binary) or our fds. */
-  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+  /* Not dumpable from the parent's setup until execve: no process in the
+   * container may open our /proc/PID/exe (the nook binary) or our fds.
+   * Only an unprivileged parent needs us dumpable until then (the owner of
+   * a non-dumpable process's /proc files is root, not the caller, so it
+   * could not write our uid_map); nothing of the container runs before. */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    _exit (1);
+  if (!a->unprivileged_parent && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     _exit (1);
   if (init_setup (&c, &exe, &err) < 0)
     {

@@ -22,6 +22,7 @@ struct nook_init_args
   int preserve_fds; /* fds 3.. that stay open: --preserve-fds + LISTEN_FDS */
   int close_fds[3]; /* the parent's fds the child must not keep (-1: none) */
   int *idmap_fds;   /* idmapped mount trees, parallel to cfg->mounts (idmap.h), or NULL */
+  bool unprivileged_parent; /* writes our id maps as an ordinary user */
 };
 
 /* Never returns: execve()s the user process or exits with status 1 after

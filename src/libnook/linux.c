@@ -5,12 +5,14 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <net/if.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
 #include "linux.h"
@@ -377,9 +379,106 @@ write_id_map (pid_t pid, const char *file, const oci_id_mapping *m, size_t n, no
   for (i = 0; i < n; i++)
     len += sprintf (buf + len, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
   xasprintf (&path, "/proc/%d/%s", (int) pid, file);
-  if (write_existing_file_at (AT_FDCWD, path, buf, len, err) < 0)
-    return nook_error_wrap (err, "linux.%s", strcmp (file, "uid_map") == 0 ? "uidMappings"
-                                                                            : "gidMappings");
+  return write_existing_file_at (AT_FDCWD, path, buf, len, err);
+}
+
+/* An unprivileged caller may map only its own id, once (and for gids only
+ * after giving up setgroups in the namespace); anything else goes through
+ * the setuid helpers that check /etc/subuid and /etc/subgid. */
+static int
+run_id_helper (const char *helper, pid_t pid, const oci_id_mapping *m, size_t n, nook_error_t *err)
+{
+  cleanup_free char **argv = xmalloc0 (sizeof (char *) * (3 * n + 3));
+  cleanup_free char *out = NULL;
+  char **nums = xmalloc0 (sizeof (char *) * (3 * n + 1));
+  int pfd[2], status = 0, ret = -1;
+  size_t i, k = 0, len = 0;
+  pid_t child;
+
+  argv[k++] = (char *) helper;
+  xasprintf (&nums[0], "%d", (int) pid);
+  argv[k++] = nums[0];
+  for (i = 0; i < n; i++)
+    {
+      xasprintf (&nums[1 + 3 * i], "%u", m[i].container_id);
+      xasprintf (&nums[2 + 3 * i], "%u", m[i].host_id);
+      xasprintf (&nums[3 + 3 * i], "%u", m[i].size);
+      argv[k++] = nums[1 + 3 * i];
+      argv[k++] = nums[2 + 3 * i];
+      argv[k++] = nums[3 + 3 * i];
+    }
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    {
+      nook_make_error (err, errno, "pipe for `%s`", helper);
+      goto out;
+    }
+  child = fork ();
+  if (child < 0)
+    {
+      close (pfd[0]);
+      close (pfd[1]);
+      nook_make_error (err, errno, "fork `%s`", helper);
+      goto out;
+    }
+  if (child == 0)
+    {
+      dup2 (pfd[1], STDOUT_FILENO);
+      dup2 (pfd[1], STDERR_FILENO);
+      execvp (helper, argv);
+      dprintf (pfd[1], "%s: %s", helper, strerror (errno));
+      _exit (127);
+    }
+  close (pfd[1]);
+  read_all_fd (pfd[0], helper, &out, &len, NULL);
+  close (pfd[0]);
+  while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    ret = 0;
+  else if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
+    nook_make_error (err, 0, "mapping ids other than your own needs `%s` (Debian package uidmap) "
+                     "and entries in /etc/subuid and /etc/subgid", helper);
+  else
+    {
+      while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
+        out[--len] = '\0';
+      nook_make_error (err, 0, "`%s` failed: %s", helper, len ? out : "no message");
+    }
+out:
+  for (i = 0; i <= 3 * n; i++)
+    free (nums[i]);
+  free (nums);
+  return ret;
+}
+
+static bool
+maps_only (const oci_id_mapping *m, size_t n, unsigned id)
+{
+  return n == 1 && m[0].host_id == id && m[0].size == 1;
+}
+
+static int
+map_ids (pid_t pid, bool gids, const oci_id_mapping *m, size_t n, nook_error_t *err)
+{
+  unsigned self = gids ? getegid () : geteuid ();
+  int r;
+
+  if (geteuid () == 0)
+    r = write_id_map (pid, gids ? "gid_map" : "uid_map", m, n, err);
+  else if (maps_only (m, n, self))
+    {
+      cleanup_free char *path = NULL;
+
+      xasprintf (&path, "/proc/%d/setgroups", (int) pid);
+      if (gids && write_existing_file_at (AT_FDCWD, path, "deny", 4, err) < 0)
+        r = -1;
+      else
+        r = write_id_map (pid, gids ? "gid_map" : "uid_map", m, n, err);
+    }
+  else
+    r = run_id_helper (gids ? "newgidmap" : "newuidmap", pid, m, n, err);
+  if (r < 0)
+    return nook_error_wrap (err, "linux.%s", gids ? "gidMappings" : "uidMappings");
   return 0;
 }
 
@@ -389,9 +488,9 @@ nook_write_id_maps (pid_t pid, const oci_linux *l, const struct nook_namespaces 
 {
   if (!(ns->clone_flags & CLONE_NEWUSER))
     return 0;
-  if (write_id_map (pid, "uid_map", l->uid_mappings, l->uid_mappings_len, err) < 0)
+  if (map_ids (pid, false, l->uid_mappings, l->uid_mappings_len, err) < 0)
     return -1;
-  return write_id_map (pid, "gid_map", l->gid_mappings, l->gid_mappings_len, err);
+  return map_ids (pid, true, l->gid_mappings, l->gid_mappings_len, err);
 }
 
 int

@@ -807,11 +807,30 @@ mount_tmpfs (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
   return set_mount_readonly (job->topfd, job->dest, err);
 }
 
+/* A container without a cgroup (rootless, nothing delegated) sees the
+ * host's hierarchies, read-only, as with runc. */
+static int
+bind_host_cgroups (struct mount_job *job, nook_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV
+                                         | MOUNT_ATTR_NOEXEC };
+  cleanup_close int mfd = open_tree (AT_FDCWD, "/sys/fs/cgroup",
+                                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+
+  if (mfd < 0)
+    return mount_error (job, errno, "bind the host's /sys/fs/cgroup", err);
+  if (mount_setattr (mfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof (attr)) < 0)
+    return mount_error (job, errno, "make the host's /sys/fs/cgroup read-only", err);
+  if (move_mount (mfd, "", job->destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mount_error (job, errno, "bind the host's /sys/fs/cgroup", err);
+  return 0;
+}
+
 static int
 mount_cgroup (struct setup_ctx *ctx, struct mount_job *job, nook_error_t *err)
 {
   if (ctx->opts->cgroup == NULL)
-    return mount_error (job, 0, "no cgroup manager", err);
+    return bind_host_cgroups (job, err);
   return nook_cgroup_mount (ctx->opts->cgroup, job->destfd, job->req.f.flags & ~(MS_BIND | MS_REC),
                             ctx->opts->own_cgroupns, err);
 }

@@ -294,6 +294,16 @@ raise_ambient (const oci_capabilities *c, nook_error_t *err)
   return 0;
 }
 
+static bool
+setgroups_denied (void)
+{
+  cleanup_free char *s = NULL;
+  size_t len = 0;
+
+  return read_all_file_at (AT_FDCWD, "/proc/self/setgroups", &s, &len, NULL) == 0
+         && strncmp (s, "deny", 4) == 0;
+}
+
 static int
 switch_user (const oci_user *u, nook_error_t *err)
 {
@@ -309,6 +319,14 @@ switch_user (const oci_user *u, nook_error_t *err)
     }
   r = setgroups (u->additional_gids_len, groups);
   free (groups);
+  /* A namespace that maps only its creator's gid has setgroups denied:
+   * there is nothing to drop then, and only extra groups are an error. */
+  if (r < 0 && errno == EPERM && u->additional_gids_len == 0 && setgroups_denied ())
+    r = 0;
+  if (r < 0 && errno == EPERM && setgroups_denied ())
+    return nook_make_error (err, 0, "process.user.additionalGids: setgroups is denied in this user "
+                            "namespace (it maps only the caller's gid: map more gids with "
+                            "/etc/subgid and newgidmap)");
   if (r < 0)
     return nook_make_error (err, errno, "setgroups (process.user.additionalGids)");
   if (setresgid (u->gid, u->gid, u->gid) < 0)
