@@ -5,7 +5,7 @@
  * over D-Bus (StartTransientUnit) with the init pid in it, Delegate=yes,
  * and the resources systemd has properties for; systemd then owns the
  * cgroup and keeps those limits across daemon-reload.  What systemd has no
- * property for (swappiness, hugetlb, rdma, devices, unified keys, the v1
+ * property for (swappiness, hugetlb, rdma, unified keys, the v1
  * hierarchies systemd does not manage...) is applied by the cgroupfs
  * driver on the unit's cgroup, which is also what reads pids and stats,
  * freezes, kills and mounts.  That cgroupfs handle only removes what it
@@ -24,6 +24,7 @@
  */
 #include <config.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -588,6 +589,189 @@ blkio_to_io_weight (uint16_t w)
   return w < 10 ? 1 : 1 + ((uint64_t) w - 10) * 9999 / 990;
 }
 
+/* ---------------------------------------------------------- devices */
+
+/* The device rules as DevicePolicy + DeviceAllow, so that systemd, which
+ * owns the unit's device cgroup (v1) or device program (v2), keeps them
+ * across daemon-reload.  systemd has only allow lists: the rules
+ * (deny all, the config's, the defaults; later ones win) are folded into
+ * one, as runc's emulator does.  A rule systemd cannot express (a deny
+ * inside an allowed range, an allow-all followed by denies) leaves the
+ * properties out; cgroupfs still applies the exact rules. */
+struct sd_device
+{
+  char type; /* 'c' or 'b' */
+  int64_t major, minor; /* -1: any */
+  char access[4];
+};
+
+struct sd_devices
+{
+  bool allow_all;
+  struct sd_device *d;
+  size_t n;
+};
+
+static bool
+covers (int64_t outer, int64_t inner)
+{
+  return outer < 0 || outer == inner;
+}
+
+static void
+remove_access (char *access, const char *drop)
+{
+  char *w = access, *r;
+  for (r = access; *r; r++)
+    if (strchr (drop, *r) == NULL)
+      *w++ = *r;
+  *w = '\0';
+}
+
+static void
+add_access (char *access, const char *add)
+{
+  for (; *add; add++)
+    if (strchr (access, *add) == NULL && strlen (access) < 3)
+      strncat (access, add, 1);
+}
+
+static int
+fold_allow (struct sd_devices *out, const struct cgroup_device_rule *r)
+{
+  const char *types = r->type == 'a' ? "cb" : (r->type == 'c' ? "c" : "b");
+  size_t i;
+
+  if (r->type == 'a' && r->major < 0 && r->minor >= 0)
+    return -1; /* "any major, minor N" has no systemd name */
+  for (; *types; types++)
+    {
+      for (i = 0; i < out->n; i++)
+        if (out->d[i].type == *types && out->d[i].major == r->major
+            && out->d[i].minor == r->minor)
+          break;
+      if (i == out->n)
+        {
+          out->d = xrealloc (out->d, (out->n + 1) * sizeof (*out->d));
+          out->d[out->n++] = (struct sd_device) { *types, r->major, r->minor, "" };
+        }
+      add_access (out->d[i].access, r->access);
+    }
+  return 0;
+}
+
+static int
+fold_deny (struct sd_devices *out, const struct cgroup_device_rule *r)
+{
+  size_t i;
+
+  for (i = 0; i < out->n; i++)
+    {
+      struct sd_device *d = &out->d[i];
+      bool same_type = r->type == 'a' || r->type == d->type;
+      if (same_type && covers (r->major, d->major) && covers (r->minor, d->minor))
+        remove_access (d->access, r->access);
+      else if (same_type && covers (d->major, r->major) && covers (d->minor, r->minor)
+               && strpbrk (d->access, r->access))
+        return -1; /* a hole in an allowed range */
+    }
+  return 0;
+}
+
+static int
+fold_device_rules (const oci_resources *res, struct sd_devices *out)
+{
+  cleanup_free struct cgroup_device_rule *rules = NULL;
+  size_t n = cgroup_device_rules (res, &rules), i;
+
+  for (i = 0; i < n; i++)
+    {
+      const struct cgroup_device_rule *r = &rules[i];
+      if (r->type == 'a' && r->major < 0 && r->minor < 0)
+        {
+          out->allow_all = r->allow;
+          out->n = 0;
+        }
+      else if (out->allow_all ? !r->allow : (r->allow ? fold_allow (out, r) : fold_deny (out, r)) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* "char-pts" for major 136: the driver name /proc/devices gives it. */
+static char *
+device_class (char type, int64_t major)
+{
+  const char *section = type == 'c' ? "Character devices:" : "Block devices:";
+  cleanup_free char *text = NULL;
+  char *line, *save = NULL, *out = NULL;
+  bool in = false;
+
+  if (read_all_file_at (AT_FDCWD, "/proc/devices", &text, NULL, NULL) < 0)
+    return NULL;
+  for (line = strtok_r (text, "\n", &save); line && !out; line = strtok_r (NULL, "\n", &save))
+    {
+      long m;
+      char name[64];
+      if (strchr (line, ':'))
+        in = strcmp (line, section) == 0;
+      else if (in && sscanf (line, "%ld %63s", &m, name) == 2 && m == major)
+        xasprintf (&out, "%s-%s", type == 'c' ? "char" : "block", name);
+    }
+  return out;
+}
+
+static int
+append_device_allow (sd_bus_message *m, const struct sd_device *d)
+{
+  cleanup_free char *name = NULL;
+  const char *kind = d->type == 'c' ? "char" : "block";
+
+  if (d->access[0] == '\0')
+    return 0;
+  if (d->major < 0)
+    xasprintf (&name, "%s-*", kind);
+  else if (d->minor < 0)
+    {
+      /* No driver has that major: no such device can exist to allow. */
+      if ((name = device_class (d->type, d->major)) == NULL)
+        return 0;
+    }
+  else
+    xasprintf (&name, "/dev/%s/%" PRId64 ":%" PRId64, kind, d->major, d->minor);
+  return sd_bus_message_append (m, "(ss)", name, d->access);
+}
+
+static int
+append_devices (sd_bus_message *m, const oci_resources *res)
+{
+  struct sd_devices devs = { 0 };
+  size_t i;
+  int r;
+
+  if (fold_device_rules (res, &devs) < 0)
+    {
+      nook_debug ("systemd: the device rules have no DeviceAllow form; set through cgroupfs only");
+      free (devs.d);
+      return 0;
+    }
+  if ((r = sd_bus_message_append (m, "(sv)", "DevicePolicy", "s",
+                                  devs.allow_all ? "auto" : "strict")) < 0
+      || (r = sd_bus_message_open_container (m, 'r', "sv")) < 0
+      || (r = sd_bus_message_append (m, "s", "DeviceAllow")) < 0
+      || (r = sd_bus_message_open_container (m, 'v', "a(ss)")) < 0
+      || (r = sd_bus_message_open_container (m, 'a', "(ss)")) < 0)
+    goto out;
+  for (i = 0; i < devs.n && r >= 0; i++)
+    r = append_device_allow (m, &devs.d[i]);
+  if (r >= 0 && (r = sd_bus_message_close_container (m)) >= 0
+      && (r = sd_bus_message_close_container (m)) >= 0)
+    r = sd_bus_message_close_container (m);
+out:
+  free (devs.d);
+  return r;
+}
+
 /* The resources systemd has properties for; cgroupfs sets them again, and
  * everything else, on the unit's cgroup afterwards. */
 static int
@@ -656,6 +840,10 @@ start_unit (sd_bus *bus, const struct systemd_cg *s, pid_t pid, const oci_resour
     return nook_make_error (err, -r, "systemd %s `%s`: build the message", method, s->unit);
   if (append_resources (m, res, s->v2, err) < 0)
     return -1;
+  /* Only here: update never changes device rules (runc's neither). */
+  if ((r = append_devices (m, res)) < 0)
+    return nook_make_error (err, -r, "systemd %s `%s`: append the device properties", method,
+                            s->unit);
   if ((r = sd_bus_message_close_container (m)) < 0
       || (r = sd_bus_message_append (m, "a(sa(sv))", 0)) < 0)
     return nook_make_error (err, -r, "systemd %s `%s`: build the message", method, s->unit);

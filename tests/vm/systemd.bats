@@ -91,6 +91,31 @@ unit_prop() {
 	assert_equal "$(cat "$CG/pids.max")" 17
 }
 
+@test "systemd: device rules are DevicePolicy and DeviceAllow, kept across daemon-reload" {
+	# /dev/kmsg may be written (allowed below); c 1:2 has no driver, so an
+	# open the device rules allow fails with ENXIO, one they deny with EPERM.
+	update_config '.linux.cgroupsPath = "system.slice:nook:'"$ID"'"
+		| .linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11},
+			{"path": "/dev/nodrv", "type": "c", "major": 1, "minor": 2}]
+		| .linux.resources.devices = [{"allow": false, "access": "rwm"},
+			{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]'
+	set_args sleep 600
+	create_container "$ID"
+	run_nook start "$ID"
+	assert_success
+	assert_equal "$(unit_prop "$UNIT" DevicePolicy)" strict
+	run systemctl show -p DeviceAllow "$UNIT"
+	assert_output --partial "/dev/char/1:11 w"
+	assert_output --partial "/dev/char/1:3 rwm"
+	assert_output --partial "char-pts rwm"
+	for round in before after; do
+		run nook exec "$ID" sh -c 'echo nook-devices >/dev/kmsg && echo kmsg-ok; head -c1 /dev/nodrv'
+		assert_line kmsg-ok
+		assert_output --partial "Operation not permitted"
+		[ "$round" = after ] || systemctl daemon-reload
+	done
+}
+
 @test "systemd: start, kill and delete stop the unit and remove its cgroup" {
 	set_args sleep 600
 	update_config '.linux.cgroupsPath = "system.slice:nook:'"$ID"'"'
