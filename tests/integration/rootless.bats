@@ -1,13 +1,15 @@
 #!/usr/bin/env bats
 # nook run by an unprivileged user: its own uid mapped to root in a new user
 # namespace, state in the user's runtime dir, no cgroup unless a subtree is
-# delegated to the user, and a cgroup with limits when one is.
+# delegated to the user, and a cgroup with limits when one is.  Runs on the
+# hybrid host and, through tests/vm/run, on pure cgroup v2.
 
 load helpers
 
 RL_USER=nook-rootless
 
 setup_file() {
+	# The cgroup v2 VM's /etc/passwd and /etc/sub[ug]id have the user.
 	if ! id -u "$RL_USER" >/dev/null 2>&1; then
 		# -M: no home; useradd also gives the user /etc/subuid and
 		# /etc/subgid ranges (Debian's login.defs), which newuidmap reads.
@@ -55,7 +57,8 @@ teardown() {
 		nook delete --force "$id" </dev/null >/dev/null 2>&1 || true
 	done
 	if [ -n "$DELEGATED" ]; then
-		for h in /sys/fs/cgroup/*/"$NOOK_CGROUP_PARENT/$ID"; do
+		for h in $(hierarchies); do
+			h=$h/$NOOK_CGROUP_PARENT/$ID
 			[ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
 		done
 	fi
@@ -64,7 +67,41 @@ teardown() {
 
 # as_user CMD...: CMD as the unprivileged user, in the user's environment.
 as_user() {
-	runuser -u "$RL_USER" -- env XDG_RUNTIME_DIR="$TEST_TMP/xdg" "$@" 3>&-
+	setpriv --reuid="$RL_UID" --regid="$RL_GID" --clear-groups -- \
+		env XDG_RUNTIME_DIR="$TEST_TMP/xdg" "$@" 3>&-
+}
+
+v2() {
+	[ -f /sys/fs/cgroup/cgroup.controllers ]
+}
+
+# The hierarchies: every v1 one (and a hybrid host's cgroup2 mount), or the
+# one of a pure v2 host.
+hierarchies() {
+	if v2; then
+		echo /sys/fs/cgroup
+	else
+		find /sys/fs/cgroup -mindepth 1 -maxdepth 1 -type d
+	fi
+}
+
+# limit_file memory|pids [CGROUP]: the host's file with that limit
+# (CGROUP relative to the hierarchy, default the delegated container's).
+limit_file() {
+	local cg=${2:-$NOOK_CGROUP_PARENT/$ID/c}
+	case $1 in
+	memory) v2 && echo "/sys/fs/cgroup/$cg/memory.max" ||
+		echo "/sys/fs/cgroup/memory/$cg/memory.limit_in_bytes" ;;
+	pids) v2 && echo "/sys/fs/cgroup/$cg/pids.max" || echo "/sys/fs/cgroup/pids/$cg/pids.max" ;;
+	esac
+}
+
+# What the container sees at its cgroup root, for the same limits.
+inside_limit_file() {
+	case $1 in
+	memory) v2 && echo /sys/fs/cgroup/memory.max || echo /sys/fs/cgroup/memory/memory.limit_in_bytes ;;
+	pids) v2 && echo /sys/fs/cgroup/pids.max || echo /sys/fs/cgroup/pids/pids.max ;;
+	esac
 }
 
 # unook ARGS...: nook as the user, with this test's --root.
@@ -85,13 +122,18 @@ run_unook() {
 
 # delegate: give the user $NOOK_CGROUP_PARENT/$ID in every hierarchy, as a
 # delegating manager (systemd's Delegate=) does: the directory and its
-# cgroup.procs (v2 moves need write access to the common ancestor).  The
-# caller's own processes go to .../caller; containers below, in .../c.
+# cgroup.procs (v2 moves need write access to the common ancestor) and
+# cgroup.subtree_control.  The caller's own processes go to .../caller;
+# containers below, in .../c.
 delegate() {
 	local h d f
 	DELEGATED=1
-	for h in /sys/fs/cgroup/*; do
+	for h in $(hierarchies); do
 		d=$h/$NOOK_CGROUP_PARENT/$ID
+		if v2; then
+			mkdir -p "$h/$NOOK_CGROUP_PARENT"
+			echo "+memory +pids" >"$h/$NOOK_CGROUP_PARENT/cgroup.subtree_control"
+		fi
 		mkdir -p "$d/caller"
 		if [ -f "$h/cpuset.cpus" ]; then
 			for f in "$h/$NOOK_CGROUP_PARENT" "$d" "$d/caller"; do
@@ -114,9 +156,9 @@ run_delegated() {
 	local out=$TEST_TMP/run.out err=$TEST_TMP/run.err
 	status=0
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	bash -c 'for h in /sys/fs/cgroup/*; do echo $$ >"$h/$0/caller/cgroup.procs"; done
-		exec runuser -u "$1" -- env XDG_RUNTIME_DIR="$2" "${@:3}"' \
-		"$NOOK_CGROUP_PARENT/$ID" "$RL_USER" "$TEST_TMP/xdg" \
+	bash -c 'for h in $1; do echo $$ >"$h/$0/caller/cgroup.procs"; done
+		exec setpriv --reuid="$2" --regid="$3" --clear-groups -- env XDG_RUNTIME_DIR="$4" "${@:5}"' \
+		"$NOOK_CGROUP_PARENT/$ID" "$(hierarchies)" "$RL_UID" "$RL_GID" "$TEST_TMP/xdg" \
 		timeout -k 5 "$NOOK_TIMEOUT" "$TEST_TMP/nook" --root "$ROOT" "$@" \
 		</dev/null >"$out" 2>"$err" 3>&- || status=$?
 	output=$(cat "$out")
@@ -179,8 +221,8 @@ $RL_GID"
 	set_args sh -c 'cat /proc/self/cgroup; sleep 600'
 	run_unook run -d --bundle "$BUNDLE" "$ID"
 	assert_success
-	for d in /sys/fs/cgroup/*/"$NOOK_CGROUP_PARENT/$ID"; do
-		[ ! -e "$d" ] || fail "a cgroup was made: $d"
+	for d in $(hierarchies); do
+		[ ! -e "$d/$NOOK_CGROUP_PARENT/$ID" ] || fail "a cgroup was made: $d/$NOOK_CGROUP_PARENT/$ID"
 	done
 	# The state records none, and cgroup commands say why they cannot work.
 	[ "$(jq -r '.cgroupPath // "none"' "$ROOT/$ID/status.json")" = none ]
@@ -201,25 +243,25 @@ $RL_GID"
 	assert_one_error_line
 	[[ $stderr == *"linux.resources"*"delegated"*"not writable"* ]] || fail "$stderr"
 	assert_nothing_left
-	[ -z "$(ls -A "$ROOT")" ]
+	[ -z "$(ls -A "$ROOT" | grep -vx .cache)" ]
 }
 
 @test "rootless: a delegated subtree gets the container's cgroup and its limits" {
 	delegate
 	update_config '.linux.resources.memory = {"limit": 67108864}
 		| .linux.resources.pids = {"limit": 40}'
-	set_args sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; sleep 600'
+	set_args sleep 600
 	run_delegated run -d --bundle "$BUNDLE" "$ID"
 	assert_success
-	c=/sys/fs/cgroup/memory/$NOOK_CGROUP_PARENT/$ID/c
-	[ "$(cat "$c/memory.limit_in_bytes")" = 67108864 ]
-	[ "$(cat "/sys/fs/cgroup/pids/$NOOK_CGROUP_PARENT/$ID/c/pids.max")" = 40 ]
+	c=$(dirname "$(limit_file memory)")
+	[ "$(cat "$(limit_file memory)")" = 67108864 ]
+	[ "$(cat "$(limit_file pids)")" = 40 ]
 	pid=$(pid_of "$ID")
 	grep -qx "$pid" "$c/cgroup.procs" || fail "init $pid is not in $c"
 	# The cgroup commands work on it, as the user.
 	run_unook update --pids-limit 30 "$ID"
 	assert_success
-	[ "$(cat "/sys/fs/cgroup/pids/$NOOK_CGROUP_PARENT/$ID/c/pids.max")" = 30 ]
+	[ "$(cat "$(limit_file pids)")" = 30 ]
 	run_unook pause "$ID"
 	assert_success
 	[ "$(jq -r .status <<<"$(unook state "$ID")")" = paused ]
@@ -228,17 +270,16 @@ $RL_GID"
 	run_unook ps --format json "$ID"
 	assert_success
 	[ "$(jq -r '.[0]' <<<"$output")" = "$pid" ]
-	# Inside, its cgroup namespace shows the limits at the root.
 	run_unook delete --force "$ID"
 	assert_success
 	[ ! -e "$c" ] || fail "delete left $c"
-	[ -d "/sys/fs/cgroup/memory/$NOOK_CGROUP_PARENT/$ID" ] || fail "delete removed the delegated parent"
+	[ -d "$(dirname "$c")" ] || fail "delete removed the delegated parent"
 }
 
 @test "rootless: inside a delegated cgroup the process sees its limits" {
 	delegate
 	update_config '.linux.resources.memory = {"limit": 67108864}'
-	set_args sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes'
+	set_args cat "$(inside_limit_file memory)"
 	run_delegated run --bundle "$BUNDLE" "$ID"
 	assert_success
 	assert_output 67108864

@@ -54,7 +54,8 @@ esac
 PACKAGES="coreutils"
 # Single tools from other packages (GNU find and grep: the helpers use
 # -printf, -lname, grep -a).
-TOOLS="bash grep sed find xargs awk jq flock setpriv unshare nsenter mount umount ps env"
+TOOLS="bash grep sed find xargs awk jq flock setpriv unshare nsenter mount umount ps env
+	newuidmap newgidmap"
 # systemd as PID 1 and the system bus its D-Bus API is reached on.
 SYSTEMD_PACKAGES="systemd libsystemd-shared dbus dbus-daemon dbus-bin dbus-system-bus-common"
 
@@ -151,6 +152,7 @@ cat >"$tree/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/bash
 messagebus:x:100:101::/nonexistent:/usr/sbin/nologin
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+nook-rootless:x:1500:1500::/nonexistent:/usr/sbin/nologin
 EOF
 cat >"$tree/etc/group" <<'EOF'
 root:x:0:
@@ -158,7 +160,11 @@ tty:x:5:
 messagebus:x:101:
 systemd-journal:x:102:
 nogroup:x:65534:
+nook-rootless:x:1500:
 EOF
+# rootless.bats' user and its subordinate ids (newuidmap reads these).
+echo nook-rootless:100000:65536 >"$tree/etc/subuid"
+echo nook-rootless:100000:65536 >"$tree/etc/subgid"
 echo nook-vm >"$tree/etc/hostname"
 : >"$tree/etc/fstab"
 
