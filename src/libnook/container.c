@@ -51,6 +51,7 @@ struct create_ctx
   bool cgroup_entered; /* only then is the cgroup ours to remove */
   bool spawned;        /* the init existed: poststop hooks run on rollback */
   int preserve_fds;    /* --preserve-fds plus systemd's LISTEN_FDS */
+  struct nook_seccomp_prog seccomp; /* compiled here, loaded by the init */
 };
 
 static int
@@ -404,6 +405,7 @@ spawn_init (struct create_ctx *c, nook_error_t *err)
     .cg = c->cg,
     .idmap_fds = c->idmap_fds,
     .unprivileged_parent = geteuid () != 0,
+    .seccomp = &c->seccomp,
   };
 
   if (nook_sync_pair (c->sync, err) < 0)
@@ -487,6 +489,7 @@ create_ctx_release (struct create_ctx *c)
   nook_namespaces_close (&c->ns);
   nook_idmap_release (c->idmap_fds, c->cfg ? c->cfg->mounts_len : 0);
   nook_cgroup_free (c->cg);
+  nook_seccomp_prog_release (&c->seccomp);
   oci_container_free (c->cfg);
   free (c->config_data);
   free (c->bundle);
@@ -537,6 +540,9 @@ create_steps (struct create_ctx *c, nook_error_t *err)
   if (needs_sealed_binary (c) && !nook_running_sealed () && nook_reexec_sealed (err) < 0)
     return -1;
   if (nook_idmap_prepare (c->cfg, c->bundle, &c->idmap_fds, err) < 0)
+    return -1;
+  if (c->cfg->linux
+      && nook_seccomp_prepare (c->cfg->linux->seccomp, c->opts->root, &c->seccomp, err) < 0)
     return -1;
   if (nook_cgroup_new (c->opts->id, cgroups_path, c->opts->systemd_cgroup, &c->cg, err) < 0)
     return -1;

@@ -61,6 +61,7 @@ struct exec_ctx
   int master;
   struct nook_terminal_relay *relay; /* prepared as soon as the master arrives */
   pid_t pid;
+  struct nook_seccomp_prog seccomp; /* compiled here, loaded by the child */
 };
 
 /* ---- the process to run ---- */
@@ -269,7 +270,8 @@ child_setup (struct exec_ctx *c, char **exe, nook_error_t *err)
     return -1;
   if (nook_setup_terminal (c->proc, NULL, c->sync[1], err) < 0)
     return -1;
-  if (nook_setup_process (c->cfg, c->proc, c->sync[1], c->o->preserve_fds, true, err) < 0)
+  if (nook_setup_process (c->cfg, c->proc, &c->seccomp, c->sync[1], c->o->preserve_fds, true, err)
+      < 0)
     return -1;
   return nook_process_find_executable (c->proc, exe, err);
 }
@@ -437,6 +439,9 @@ prepare (struct exec_ctx *c, nook_error_t *err)
       || nook_scheduling_validate_process (c->proc, c->cfg->linux, err) < 0
       || check_init_exposure (c, err) < 0)
     return -1;
+  if (c->cfg->linux
+      && nook_seccomp_prepare (c->cfg->linux->seccomp, c->o->root, &c->seccomp, err) < 0)
+    return -1;
   return open_namespaces (c, err);
 }
 
@@ -457,6 +462,7 @@ release (struct exec_ctx *c)
   if (c->l.dirfd >= 0)
     nook_loaded_release (&c->l);
   oci_process_free (c->own_proc);
+  nook_seccomp_prog_release (&c->seccomp);
   oci_container_free (c->cfg);
 }
 

@@ -180,13 +180,14 @@ nook_setup_terminal (const oci_process *p, const char *console_path, int syncfd,
 }
 
 static int
-load_seccomp (const oci_seccomp *sc, int syncfd, nook_error_t *err)
+load_seccomp (const oci_seccomp *sc, const struct nook_seccomp_prog *prog, int syncfd,
+              nook_error_t *err)
 {
   cleanup_close int notify = -1;
 
   if (sc == NULL)
     return 0;
-  if (nook_seccomp_load (sc, &notify, err) < 0)
+  if (nook_seccomp_load (sc, prog, &notify, err) < 0)
     return -1;
   if (notify >= 0)
     return nook_sync_send_fd (syncfd, NOOK_SYNC_CHILD_SECCOMP, notify, err);
@@ -197,8 +198,9 @@ load_seccomp (const oci_seccomp *sc, int syncfd, nook_error_t *err)
  * CAP_SYS_ADMIN, so it goes first; with it, the filter goes last and need
  * not allow the identity switch. */
 int
-nook_setup_process (const oci_container *cfg, const oci_process *p, int syncfd,
-                    int preserve_fds, bool is_exec, nook_error_t *err)
+nook_setup_process (const oci_container *cfg, const oci_process *p,
+                    const struct nook_seccomp_prog *seccomp, int syncfd, int preserve_fds,
+                    bool is_exec, nook_error_t *err)
 {
   const oci_seccomp *sc = cfg->linux ? cfg->linux->seccomp : NULL;
 
@@ -210,11 +212,11 @@ nook_setup_process (const oci_container *cfg, const oci_process *p, int syncfd,
    * init process". */
   if (is_exec && nook_scheduling_apply_final (p, err) < 0)
     return -1;
-  if (!p->no_new_privileges && load_seccomp (sc, syncfd, err) < 0)
+  if (!p->no_new_privileges && load_seccomp (sc, seccomp, syncfd, err) < 0)
     return -1;
   if (nook_process_apply_identity (p, err) < 0)
     return -1;
-  if (p->no_new_privileges && load_seccomp (sc, syncfd, err) < 0)
+  if (p->no_new_privileges && load_seccomp (sc, seccomp, syncfd, err) < 0)
     return -1;
   return nook_process_chdir (p, err);
 }
@@ -236,8 +238,8 @@ init_setup (struct init_ctx *c, char **exe, nook_error_t *err)
     return -1;
   if (nook_setup_terminal (c->a->cfg->process, "/dev/console", c->a->syncfd, err) < 0)
     return -1;
-  if (nook_setup_process (c->a->cfg, c->a->cfg->process, c->a->syncfd, c->a->preserve_fds, false,
-                          err)
+  if (nook_setup_process (c->a->cfg, c->a->cfg->process, c->a->seccomp, c->a->syncfd,
+                          c->a->preserve_fds, false, err)
       < 0)
     return -1;
   return nook_process_find_executable (c->a->cfg->process, exe, err);

@@ -3,6 +3,7 @@
 #define NOOK_INIT_H
 
 #include "oci.h"
+#include "seccomp.h"
 #include "cgroup.h"
 #include "container.h"
 #include "linux.h"
@@ -23,6 +24,7 @@ struct nook_init_args
   int close_fds[3]; /* the parent's fds the child must not keep (-1: none) */
   int *idmap_fds;   /* idmapped mount trees, parallel to cfg->mounts (idmap.h), or NULL */
   bool unprivileged_parent; /* writes our id maps as an ordinary user */
+  const struct nook_seccomp_prog *seccomp; /* compiled by the parent */
 };
 
 /* Never returns: execve()s the user process or exits with status 1 after
@@ -36,7 +38,8 @@ int nook_setup_terminal (const oci_process *p, const char *console_path, int syn
 /* Shared with exec, the last steps before execve: preserved fds,
  * scheduling (execCPUAffinity only for exec, as the spec says), identity
  * and seccomp (notify fd sent as CHILD_SECCOMP), process.cwd. */
-int nook_setup_process (const oci_container *cfg, const oci_process *p, int syncfd,
-                        int preserve_fds, bool is_exec, nook_error_t *err);
+int nook_setup_process (const oci_container *cfg, const oci_process *p,
+                        const struct nook_seccomp_prog *seccomp, int syncfd, int preserve_fds,
+                        bool is_exec, nook_error_t *err);
 
 #endif

@@ -1,22 +1,27 @@
 /* nook - seccomp filters from linux.seccomp, through libseccomp.
  *
  * The parent checks the whole section against the tables below before it
- * clones (errors name the JSON path); the container init builds the filter
- * from the same tables and loads it.  With SCMP_ACT_NOTIFY the init hands
+ * clones (errors name the JSON path) and compiles it (or takes the
+ * compiled program from the cache); the container init only loads it.  With SCMP_ACT_NOTIFY the init hands
  * the listener fd to the parent, which sends it to listenerPath with the
  * container state (runtime-spec "The Container Process State"). */
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -524,8 +529,198 @@ build_filter (const oci_seccomp *sc, scmp_filter_ctx *out, nook_error_t *err)
   return 0;
 }
 
+/* ---- compiled programs and their cache ---- */
+
+static unsigned int
+load_flags (const oci_seccomp *sc)
+{
+  unsigned int flags = 0;
+  size_t i;
+
+  for (i = 0; i < sc->flags_len; i++)
+    flags |= (unsigned int) flag_lookup (sc->flags[i])->kernel_flag;
+  if (uses_notify (sc))
+    {
+      flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+      /* The kernel refuses TSYNC with a listener unless told how to fail. */
+      if (flags & SECCOMP_FILTER_FLAG_TSYNC)
+        flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    }
+  return flags;
+}
+
+/* Everything that decides the compiled program, as text: two sections
+ * with the same key compile to the same instructions. */
+static char *
+cache_key (const oci_seccomp *sc)
+{
+  const struct scmp_version *v = seccomp_version ();
+  char *buf = NULL;
+  size_t len = 0, i, j;
+  FILE *f = open_memstream (&buf, &len);
+
+  if (f == NULL)
+    return NULL;
+  fprintf (f, "nook %s\nlibseccomp %u.%u.%u api %u\ndefault %s %d %u\n", PACKAGE_VERSION,
+           v->major, v->minor, v->micro, seccomp_api_get (), sc->default_action,
+           sc->has_default_errno_ret, sc->default_errno_ret);
+  for (i = 0; i < sc->architectures_len; i++)
+    fprintf (f, "arch %s\n", sc->architectures[i]);
+  for (i = 0; i < sc->flags_len; i++)
+    fprintf (f, "flag %s\n", sc->flags[i]);
+  for (i = 0; i < sc->syscalls_len; i++)
+    {
+      const oci_seccomp_syscall *sys = &sc->syscalls[i];
+      fprintf (f, "rule %s %d %u", sys->action, sys->has_errno_ret, sys->errno_ret);
+      for (j = 0; j < sys->names_len; j++)
+        fprintf (f, " %s", sys->names[j]);
+      for (j = 0; j < sys->args_len; j++)
+        fprintf (f, " (%u %s %" PRIu64 " %" PRIu64 ")", sys->args[j].index, sys->args[j].op,
+                 sys->args[j].value, sys->args[j].value_two);
+      fputc ('\n', f);
+    }
+  if (fclose (f) != 0)
+    {
+      free (buf);
+      return NULL;
+    }
+  return buf;
+}
+
+/* FNV-1a: only names the file; the key inside is compared in full. */
+static uint64_t
+key_hash (const char *key)
+{
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (; *key; key++)
+    h = (h ^ (unsigned char) *key) * 0x100000001b3ULL;
+  return h;
+}
+
+/* The file: the key, a NUL, then the instructions. */
+static bool
+cache_read (const char *path, const char *key, struct nook_seccomp_prog *out)
+{
+  cleanup_free char *data = NULL;
+  size_t len = 0, klen = strlen (key) + 1;
+
+  if (read_all_file_at (AT_FDCWD, path, &data, &len, NULL) < 0)
+    return false;
+  if (len <= klen || memcmp (data, key, klen) != 0
+      || (len - klen) % sizeof (struct sock_filter) != 0)
+    return false;
+  out->n = (len - klen) / sizeof (struct sock_filter);
+  out->insns = xmalloc0 (len - klen);
+  memcpy (out->insns, data + klen, len - klen);
+  return true;
+}
+
+static void
+cache_write (const char *root, const char *name, const char *key,
+             const struct nook_seccomp_prog *p)
+{
+  cleanup_free char *dir = NULL, *data = NULL;
+  size_t klen = strlen (key) + 1, plen = p->n * sizeof (struct sock_filter);
+  nook_error_t e = NULL;
+  cleanup_close int dfd = -1;
+
+  xasprintf (&dir, "%s/.cache/seccomp", root);
+  data = xmalloc0 (klen + plen);
+  memcpy (data, key, klen);
+  memcpy (data + klen, p->insns, plen);
+  if (mkdir_p (dir, 0700, &e) < 0
+      || (dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0
+      || write_file_atomic_at (dfd, name, data, klen + plen, &e) < 0)
+    {
+      nook_debug ("seccomp: not cached in `%s`: %s", dir, e ? e->msg : strerror (errno));
+      nook_error_release (&e);
+    }
+}
+
+static int
+compile (const oci_seccomp *sc, struct nook_seccomp_prog *out, nook_error_t *err)
+{
+  cleanup_filter scmp_filter_ctx ctx = NULL;
+  cleanup_close int fd = -1;
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  int r;
+
+  if (build_filter (sc, &ctx, err) < 0)
+    return -1;
+  fd = memfd_create ("nook-seccomp", MFD_CLOEXEC);
+  if (fd < 0)
+    return nook_make_error (err, errno, "seccomp: memfd for the compiled filter");
+  r = seccomp_export_bpf (ctx, fd);
+  if (r < 0)
+    return nook_make_error (err, -r, "seccomp: compile the filter");
+  if (lseek (fd, 0, SEEK_SET) < 0 || read_all_fd (fd, "the compiled filter", &data, &len, err) < 0)
+    return -1;
+  if (len == 0 || len % sizeof (struct sock_filter) != 0)
+    return nook_make_error (err, 0, "seccomp: libseccomp exported %zu bytes of filter", len);
+  out->n = len / sizeof (struct sock_filter);
+  out->insns = steal_pointer (&data);
+  return 0;
+}
+
 int
-nook_seccomp_load (const oci_seccomp *sc, int *notify_fd, nook_error_t *err)
+nook_seccomp_prepare (const oci_seccomp *sc, const char *root, struct nook_seccomp_prog *out,
+                      nook_error_t *err)
+{
+  cleanup_free char *key = NULL, *path = NULL;
+  char name[32] = "";
+
+  memset (out, 0, sizeof (*out));
+  if (sc == NULL)
+    return 0;
+  out->flags = load_flags (sc);
+  key = cache_key (sc);
+  if (key && root)
+    {
+      snprintf (name, sizeof (name), "%016" PRIx64, key_hash (key));
+      xasprintf (&path, "%s/.cache/seccomp/%s", root, name);
+      if (cache_read (path, key, out))
+        {
+          nook_debug ("seccomp: compiled filter from `%s`", path);
+          return 0;
+        }
+    }
+  if (compile (sc, out, err) < 0)
+    return -1;
+  nook_debug ("seccomp: compiled the filter (%zu instructions)", out->n);
+  if (key && root)
+    cache_write (root, name, key, out);
+  return 0;
+}
+
+void
+nook_seccomp_prog_release (struct nook_seccomp_prog *p)
+{
+  free (p->insns);
+  p->insns = NULL;
+  p->n = 0;
+}
+
+static int
+load_prog (const struct nook_seccomp_prog *p, int *notify_fd, nook_error_t *err)
+{
+  struct sock_fprog fprog = { .len = (unsigned short) p->n, .filter = p->insns };
+  long r = syscall (__NR_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &fprog);
+
+  if (r < 0 && errno == EACCES)
+    return nook_make_error (err, errno, "load the seccomp filter (without no_new_privs this needs "
+                                        "CAP_SYS_ADMIN)");
+  if (r < 0)
+    return nook_make_error (err, errno, "load the seccomp filter");
+  /* The kernel made the listener O_CLOEXEC. */
+  if (p->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+    *notify_fd = (int) r;
+  return 0;
+}
+
+int
+nook_seccomp_load (const oci_seccomp *sc, const struct nook_seccomp_prog *prog, int *notify_fd,
+                   nook_error_t *err)
 {
   cleanup_filter scmp_filter_ctx ctx = NULL;
   int r;
@@ -533,6 +728,8 @@ nook_seccomp_load (const oci_seccomp *sc, int *notify_fd, nook_error_t *err)
   *notify_fd = -1;
   if (sc == NULL)
     return 0;
+  if (prog && prog->n > 0)
+    return load_prog (prog, notify_fd, err);
   if (build_filter (sc, &ctx, err) < 0)
     return -1;
   r = seccomp_load (ctx);

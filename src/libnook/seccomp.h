@@ -16,7 +16,27 @@
  * JSON path: "linux.seccomp.syscalls[3].names[0]: unknown syscall `foo`". */
 int nook_seccomp_validate (const oci_seccomp *sc, nook_error_t *err);
 
-/* Child: build and load the filter.  When it uses SCMP_ACT_NOTIFY,
+/* A compiled filter, made by the parent before it clones or forks: the
+ * child only loads it.  Compiling a large profile (podman's default has
+ * ~1100 instructions) takes libseccomp several milliseconds per container,
+ * so programs are cached in <root>/.cache/seccomp/, keyed by everything
+ * that decides the program (the section, libseccomp's version and API
+ * level, nook's version) and checked byte for byte on every hit. */
+struct nook_seccomp_prog
+{
+  void *insns; /* struct sock_filter[n] */
+  size_t n;
+  unsigned int flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+};
+
+/* sc == NULL: *out stays empty.  A cache that cannot be read or written
+ * only costs the compile (logged at debug). */
+int nook_seccomp_prepare (const oci_seccomp *sc, const char *root, struct nook_seccomp_prog *out,
+                          nook_error_t *err);
+void nook_seccomp_prog_release (struct nook_seccomp_prog *p);
+
+/* Child: load the filter prog (from nook_seccomp_prepare; when it is
+ * empty, build it from sc here).  When it uses SCMP_ACT_NOTIFY,
  * *notify_fd gets the listener fd (O_CLOEXEC, the caller's to close; else
  * -1).  Where, as runc: with process.noNewPrivileges, as the last step
  * before execve (after capabilities and PR_SET_NO_NEW_PRIVS), so the filter
@@ -24,7 +44,8 @@ int nook_seccomp_validate (const oci_seccomp *sc, nook_error_t *err);
  * user and capabilities change, because loading a filter without
  * no_new_privs needs CAP_SYS_ADMIN (SCMP_FLTATR_CTL_NNP is off: nook sets
  * no_new_privs itself).  sc == NULL loads nothing. */
-int nook_seccomp_load (const oci_seccomp *sc, int *notify_fd, nook_error_t *err);
+int nook_seccomp_load (const oci_seccomp *sc, const struct nook_seccomp_prog *prog, int *notify_fd,
+                       nook_error_t *err);
 
 /* Send the notify fd to linux.seccomp.listenerPath over SCM_RIGHTS with the
  * container state, as runtime-spec "The Container Process State" describes:

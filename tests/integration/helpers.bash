@@ -279,11 +279,13 @@ nook_test_ids() {
 # Lists what is left behind by this test, one line each; empty when clean.
 nook_leftovers() {
 	local e d pat=$TEST_TMP/leftover.pat
-	# State: a runtime may keep a lock file at the top of --root, but no
-	# per-container entry may survive `delete`.
+	# State: a runtime may keep a lock file at the top of --root, and nook
+	# its cache of compiled seccomp filters (.cache), but no per-container
+	# entry may survive `delete`.
 	if [ -d "$ROOT" ]; then
 		for e in "$ROOT"/* "$ROOT"/.[!.]*; do
 			[ -e "$e" ] || [ -L "$e" ] || continue
+			[ "$e" = "$ROOT/.cache" ] && continue
 			if [ -d "$e" ] || [[ $(basename "$e") == "$ID"* ]]; then
 				echo "state: $e"
 			fi

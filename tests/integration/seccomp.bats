@@ -381,6 +381,60 @@ notify_seccomp() {
 
 # runc deviates: runc ignores syscall names it cannot resolve (the issue
 # says an unknown syscall is an error).
+@test "seccomp: the compiled filter is cached in --root and used by the next container" {
+	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": ['"$(mkdir_rule '"SCMP_ACT_ERRNO"')"']}'
+	set_args sh -c 'mkdir /tmp/x'
+	run nook --debug run --bundle "$BUNDLE" "$ID"
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	assert_output --partial "seccomp: compiled the filter"
+	run ls "$ROOT/.cache/seccomp"
+	assert_success
+	[ "${#lines[@]}" -eq 1 ] || fail "expected one cached program: $output"
+	run nook --debug run --bundle "$BUNDLE" "$ID-2"
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	assert_output --partial "seccomp: compiled filter from \`$ROOT/.cache/seccomp/"
+	# exec uses it too.
+	set_args sleep 600
+	run_nook run -d --bundle "$BUNDLE" "$ID-3"
+	assert_success
+	run nook --debug exec "$ID-3" mkdir /tmp/y
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	assert_output --partial "seccomp: compiled filter from"
+}
+
+@test "seccomp: a changed profile is compiled afresh, never taken from the cache" {
+	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": ['"$(mkdir_rule '"SCMP_ACT_ERRNO"')"']}'
+	run_in_container true
+	assert_success
+	# The same rule with another errno: a different program.
+	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": ['"$(mkdir_rule '"SCMP_ACT_ERRNO"' '"errnoRet": 28')"']}'
+	set_args sh -c 'mkdir /tmp/x'
+	run nook --debug run --bundle "$BUNDLE" "$ID-2"
+	assert_failure
+	assert_output --partial "No space left on device"
+	assert_output --partial "seccomp: compiled the filter"
+	[ "$(ls "$ROOT/.cache/seccomp" | wc -l)" -eq 2 ]
+}
+
+@test "seccomp: a cache file whose key does not match is ignored" {
+	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": ['"$(mkdir_rule '"SCMP_ACT_ERRNO"')"']}'
+	run_in_container true
+	assert_success
+	f=$(ls "$ROOT"/.cache/seccomp/*)
+	# Same file name, another key (as a hash collision would be), and a
+	# program that allows everything: it must not be loaded.
+	printf 'another key\0' >"$f"
+	printf '\x06\x00\x00\x00\x00\x00\xff\x7f' >>"$f"
+	set_args sh -c 'mkdir /tmp/x'
+	run nook --debug run --bundle "$BUNDLE" "$ID-2"
+	assert_failure
+	assert_output --partial "Operation not permitted"
+	assert_output --partial "seccomp: compiled the filter"
+}
+
 @test "seccomp: bad input: an unknown syscall name" {
 	set_seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 		{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"},
