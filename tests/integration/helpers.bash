@@ -278,7 +278,9 @@ nook_test_ids() {
 
 # Lists what is left behind by this test, one line each; empty when clean.
 nook_leftovers() {
-	local e d pat=$TEST_TMP/leftover.pat
+	local e d pat
+	# Outside $TEST_TMP: grep's own command line names the pattern file.
+	pat=$(mktemp /tmp/nook-leftover.XXXXXX)
 	# State: a runtime may keep a lock file at the top of --root, and nook
 	# its cache of compiled seccomp filters (.cache), but no per-container
 	# entry may survive `delete`.
@@ -310,6 +312,7 @@ nook_leftovers() {
 		nook_describe_pids "process (cmdline)"
 	find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$TEST_TMP*" -printf '%h\n' 2>/dev/null |
 		cut -d/ -f3 | nook_describe_pids "process (cwd)"
+	rm -f "$pat"
 }
 
 # Reads pids, prints "WHAT: PID (COMMAND LINE)" for those still alive and not
