@@ -11,6 +11,7 @@ PACKAGES="
 	iproute2 procps util-linux bsdutils
 	crun runc hyperfine
 	qemu-system-x86 linux-image-amd64 cpio systemd dbus
+	uidmap podman containerd iptables python3-grpcio python3-protobuf protobuf-compiler
 "
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -27,4 +28,6 @@ apt-get update -qq
 echo "install-deps.sh: installing" $PACKAGES
 # shellcheck disable=SC2086 # word splitting of the list is wanted
 apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
+# bookworm's criu fails on current kernels: build one that works if needed.
+sh "$(dirname "$0")/install-criu.sh"
 echo "install-deps.sh: done"

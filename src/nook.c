@@ -23,6 +23,8 @@ static const struct nook_command commands[] = {
   { "ps", nook_cmd_ps, "list the processes of a container" },
   { "events", nook_cmd_events, "print a container's OOM events and resource stats" },
   { "update", nook_cmd_update, "change the cgroup limits of a container" },
+  { "checkpoint", nook_cmd_checkpoint, "checkpoint a running container with CRIU" },
+  { "restore", nook_cmd_restore, "restore a container from a checkpoint" },
   { "spec", nook_cmd_spec, "write a default config.json" },
   { "features", nook_cmd_features, "print the features document of this runtime" },
 };

@@ -41,6 +41,8 @@ int nook_cmd_resume (struct nook_global_opts *g, int argc, char **argv);
 int nook_cmd_ps (struct nook_global_opts *g, int argc, char **argv);
 int nook_cmd_events (struct nook_global_opts *g, int argc, char **argv);
 int nook_cmd_update (struct nook_global_opts *g, int argc, char **argv);
+int nook_cmd_checkpoint (struct nook_global_opts *g, int argc, char **argv);
+int nook_cmd_restore (struct nook_global_opts *g, int argc, char **argv);
 
 /* cmd-common.c */
 /* Report a usage error ("nook kill: unknown signal ...") like any other

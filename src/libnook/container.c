@@ -426,6 +426,9 @@ spawn_init (struct create_ctx *c, nook_error_t *err)
       args.close_fds[0] = c->sync[0];
       args.close_fds[1] = c->dirfd;
       args.close_fds[2] = -1;
+      /* As runc: the container is its own session, so CRIU finds the
+       * session leader inside the pid namespace it checkpoints. */
+      setsid ();
       nook_init_run (&args);
     }
   close (steal_fd (&c->sync[1]));

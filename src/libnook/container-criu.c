@@ -1,0 +1,1445 @@
+/* nook - `checkpoint` and `restore` (runc's), through CRIU (criu.h).
+ *
+ * checkpoint: CRIU dumps the container's process tree (root: the init) with
+ * the container's rootfs as its root.  What CRIU cannot see from inside the
+ * container is declared: bind mounts as external mounts (key = their
+ * destination), a network namespace joined by path as "extRootNetNS",
+ * stdio fds that are files of the host as external files.  The init's fds
+ * 0-2 go to descriptors.json (runc's format) so restore can reconnect pipes.
+ *
+ * restore: a state dir for the new id, the bundle's cgroup, and a helper
+ * process placed in that cgroup which runs CRIU there (so the restored
+ * tasks land in it) in a private mount namespace where the new bundle's
+ * rootfs is bound on itself (CRIU wants its root to be a mount point).
+ * CRIU creates the container's pid namespace itself: every restore of one
+ * image gets its own, which is what lets one image be restored many times
+ * at once.  The restored init becomes nook's child (nook is a subreaper
+ * unless --no-subreaper), then status.json makes it an ordinary running
+ * container for state, kill, exec, delete. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/sysmacros.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <unistd.h>
+#include <limits.h>
+#include <criu/criu.h>
+#include "criu.h"
+#include "cgroup.h"
+#include "container.h"
+#include "container-internal.h"
+#include "status.h"
+#include "terminal.h"
+#include "utils.h"
+
+#define EXT_NETNS_KEY "extRootNetNS"
+
+static bool
+is_bind_mount (const oci_mount *m)
+{
+  size_t i;
+
+  if (m->type && strcmp (m->type, "bind") == 0)
+    return true;
+  for (i = 0; i < m->options_len; i++)
+    if (strcmp (m->options[i], "bind") == 0 || strcmp (m->options[i], "rbind") == 0)
+      return true;
+  return false;
+}
+
+static const char *
+netns_path (const oci_container *cfg)
+{
+  size_t i;
+
+  for (i = 0; cfg->linux && i < cfg->linux->namespaces_len; i++)
+    if (strcmp (cfg->linux->namespaces[i].type, "network") == 0)
+      return cfg->linux->namespaces[i].path;
+  return NULL;
+}
+
+/* Features this libcriu/CRIU pair cannot do on a request: named errors. */
+static int
+refuse (const char *flag, const char *why, nook_error_t *err)
+{
+  return nook_make_error (err, 0, "%s: %s", flag, why);
+}
+
+/* CRIU locks the network (iptables-restore, ~57 ms per restore here) so
+ * that established TCP connections survive; without --tcp-established
+ * there are none in the image (CRIU refuses to dump them), so nook skips
+ * the lock (CRIU >= 3.18: CRIU_NETWORK_LOCK_METHOD SKIP = 3, which this
+ * libcriu's enum does not name yet). */
+static void
+set_network_lock (struct nook_criu *c, bool tcp_established)
+{
+  struct CriuOpts *rpc = nook_criu_rpc (c);
+
+  if (tcp_established)
+    return;
+  rpc->has_network_lock = true;
+  rpc->network_lock = (CriuNetworkLockMethod) 3;
+}
+
+static int
+set_cg_mode (struct nook_criu *c, const char *name, nook_error_t *err)
+{
+  int mode = CRIU_CG_MODE_SOFT; /* runc's default */
+
+  if (name && nook_criu_cg_mode (name, &mode, err) < 0)
+    return -1;
+  criu_local_set_manage_cgroups (nook_criu_opts (c), true);
+  criu_local_set_manage_cgroups_mode (nook_criu_opts (c), mode);
+  return 0;
+}
+
+/* ---- checkpoint ---- */
+
+static int
+dump_mounts (struct nook_criu *c, const oci_container *cfg, nook_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; i < cfg->mounts_len; i++)
+    if (is_bind_mount (&cfg->mounts[i])
+        && criu_local_add_ext_mount (nook_criu_opts (c), cfg->mounts[i].destination,
+                                     cfg->mounts[i].destination)
+             < 0)
+      return nook_make_error (err, ENOMEM, "CRIU: external mount `%s`",
+                              cfg->mounts[i].destination);
+  return 0;
+}
+
+/* A network namespace the container joined by path stays outside: CRIU
+ * records it as a key, and restore hands the new one in under that key. */
+static int
+dump_netns (struct nook_criu *c, const oci_container *cfg, nook_error_t *err)
+{
+  const char *path = netns_path (cfg);
+  cleanup_free char *key = NULL;
+  struct stat st;
+
+  if (path == NULL)
+    return 0;
+  if (stat (path, &st) < 0)
+    return nook_make_error (err, errno, "network namespace `%s`", path);
+  xasprintf (&key, "net[%lu]:" EXT_NETNS_KEY, (unsigned long) st.st_ino);
+  if (criu_local_add_external (nook_criu_opts (c), key) < 0)
+    return nook_make_error (err, ENOMEM, "CRIU: external `%s`", key);
+  return 0;
+}
+
+static int
+fd_mnt_id (pid_t pid, int fd, int *mnt_id)
+{
+  char path[64], line[256];
+  FILE *f;
+
+  snprintf (path, sizeof path, "/proc/%d/fdinfo/%d", (int) pid, fd);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return -1;
+  *mnt_id = -1;
+  while (fgets (line, sizeof line, f))
+    if (sscanf (line, "mnt_id: %d", mnt_id) == 1)
+      break;
+  fclose (f);
+  return *mnt_id < 0 ? -1 : 0;
+}
+
+/* Is mount mnt_id one of the container's own mounts? */
+static bool
+mount_in_container (pid_t pid, int mnt_id)
+{
+  char path[64], line[4096];
+  bool found = false;
+  FILE *f;
+
+  snprintf (path, sizeof path, "/proc/%d/mountinfo", (int) pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return false;
+  while (!found && fgets (line, sizeof line, f))
+    found = atoi (line) == mnt_id;
+  fclose (f);
+  return found;
+}
+
+static char *
+append (char *s, const char *fmt, const char *a, const char *b)
+{
+  char *out = NULL;
+  xasprintf (&out, fmt, s, a, b);
+  free (s);
+  return out;
+}
+
+/* ---- cgroup mounts (both directions) ----
+ *
+ * The container sees its cgroups as binds of sub-directories of the host's
+ * hierarchies (root "/nook/ID" in its mountinfo), which CRIU cannot dump
+ * ("doesn't have a proper root mount"): as runc, nook declares each one an
+ * external mount keyed by its mount point and records which hierarchy it
+ * was ("MOUNTPOINT CONTROLLERS", "-" for cgroup2) in NOOK_CRIU_CGROUP_MOUNTS;
+ * restore binds the new container's cgroup of that hierarchy there. */
+
+/* Super options that are not controllers. */
+static bool
+cgroup_option_skipped (const char *opt)
+{
+  static const char *const skip[]
+      = { "rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "nsdelegate",
+          "memory_localevents", "memory_recursiveprot", "favordynmods",
+          "memory_hugetlb_accounting" };
+  size_t i;
+
+  if (strncmp (opt, "release_agent=", 14) == 0)
+    return true;
+  for (i = 0; i < sizeof (skip) / sizeof (skip[0]); i++)
+    if (strcmp (opt, skip[i]) == 0)
+      return true;
+  return false;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* "cpuacct,cpu" or "rw,cpu,cpuacct" -> "cpu,cpuacct"; "" -> "-". */
+static char *
+cgroup_controllers (const char *list, bool super_options)
+{
+  cleanup_free char *copy = xstrdup (list);
+  char *tok, *save = NULL, *names[64], *out = xstrdup ("");
+  size_t n = 0, i;
+
+  for (tok = strtok_r (copy, ",", &save); tok && n < 64; tok = strtok_r (NULL, ",", &save))
+    if (!super_options || !cgroup_option_skipped (tok))
+      names[n++] = tok;
+  qsort (names, n, sizeof (names[0]), cmp_str);
+  for (i = 0; i < n; i++)
+    out = append (out, "%s%s%s", i ? "," : "", names[i]);
+  if (n == 0)
+    out = append (out, "%s%s%s", "-", "");
+  return out;
+}
+
+/* One mountinfo line: its root, mount point, fs type and super options
+ * (pointers into line, which is cut up).  false: not parseable. */
+static bool
+parse_mountinfo_line (char *line, char **root, char **mnt, char **fstype, char **super)
+{
+  char *save = NULL, *f[6], *sep = strstr (line, " - ");
+  int i;
+
+  if (sep == NULL)
+    return false;
+  *sep = '\0';
+  f[0] = strtok_r (line, " ", &save);
+  for (i = 1; i < 5 && f[i - 1]; i++)
+    f[i] = strtok_r (NULL, " ", &save);
+  if (i < 5 || f[4] == NULL)
+    return false;
+  *root = f[3];
+  *mnt = f[4];
+  save = NULL;
+  *fstype = strtok_r (sep + 3, " ", &save);
+  if (*fstype == NULL || strtok_r (NULL, " ", &save) == NULL)
+    return false;
+  *super = strtok_r (NULL, " \n", &save);
+  return *super != NULL;
+}
+
+static bool
+is_cgroup_fs (const char *fstype)
+{
+  return strcmp (fstype, "cgroup") == 0 || strcmp (fstype, "cgroup2") == 0;
+}
+
+static int
+dump_cgroup_mounts (struct nook_criu *c, pid_t pid, nook_error_t *err)
+{
+  char path[64], line[4096];
+  char *out = xstrdup (""), *root, *mnt, *fstype, *super;
+  FILE *f;
+  int r = 0;
+
+  snprintf (path, sizeof path, "/proc/%d/mountinfo", (int) pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    {
+      free (out);
+      return nook_make_error (err, errno, "open `%s`", path);
+    }
+  while (r == 0 && fgets (line, sizeof line, f))
+    {
+      cleanup_free char *ctrl = NULL;
+
+      if (!parse_mountinfo_line (line, &root, &mnt, &fstype, &super) || !is_cgroup_fs (fstype)
+          || strcmp (root, "/") == 0 || strchr (mnt, '\\'))
+        continue;
+      ctrl = strcmp (fstype, "cgroup2") == 0 ? xstrdup ("-") : cgroup_controllers (super, true);
+      if (criu_local_add_ext_mount (nook_criu_opts (c), mnt, mnt) < 0)
+        r = nook_make_error (err, ENOMEM, "CRIU: external mount `%s`", mnt);
+      out = append (out, "%s%s %s\n", mnt, ctrl);
+    }
+  fclose (f);
+  if (r == 0)
+    r = write_file_at (nook_criu_images_fd (c), NOOK_CRIU_CGROUP_MOUNTS, out, strlen (out), 0600,
+                       err);
+  free (out);
+  return r;
+}
+
+/* The host's mount point of the hierarchy with these controllers ("-":
+ * cgroup2), from the caller's mountinfo; NULL if there is none. */
+static char *
+host_cgroup_mount (const char *controllers)
+{
+  char line[4096], *root, *mnt, *fstype, *super, *found = NULL;
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+
+  if (f == NULL)
+    return NULL;
+  while (found == NULL && fgets (line, sizeof line, f))
+    {
+      cleanup_free char *ctrl = NULL;
+
+      if (!parse_mountinfo_line (line, &root, &mnt, &fstype, &super) || !is_cgroup_fs (fstype)
+          || strcmp (root, "/") != 0)
+        continue;
+      ctrl = strcmp (fstype, "cgroup2") == 0 ? xstrdup ("-") : cgroup_controllers (super, true);
+      if (strcmp (ctrl, controllers) == 0)
+        found = xstrdup (mnt);
+    }
+  fclose (f);
+  return found;
+}
+
+/* The caller's cgroup in the hierarchy with these controllers. */
+static char *
+own_cgroup (const char *controllers)
+{
+  char line[4096], *found = NULL;
+  FILE *f = fopen ("/proc/self/cgroup", "re");
+
+  if (f == NULL)
+    return NULL;
+  while (found == NULL && fgets (line, sizeof line, f))
+    {
+      char *ctrl = strchr (line, ':'), *path;
+      cleanup_free char *norm = NULL;
+
+      if (ctrl == NULL || (path = strchr (++ctrl, ':')) == NULL)
+        continue;
+      *path++ = '\0';
+      path[strcspn (path, "\n")] = '\0';
+      norm = cgroup_controllers (ctrl, false);
+      if (strcmp (norm, controllers) == 0)
+        found = xstrdup (path);
+    }
+  fclose (f);
+  return found;
+}
+
+/* In the restore helper, once it is in the container's cgroups: each
+ * recorded cgroup mount gets the new container's cgroup as its source. */
+static int
+restore_cgroup_mounts (struct nook_criu *c, nook_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  char *p, *save = NULL;
+  size_t len;
+
+  if (read_all_file_at (nook_criu_images_fd (c), NOOK_CRIU_CGROUP_MOUNTS, &data, &len, err)
+      < 0)
+    {
+      if ((*err)->status != ENOENT)
+        return -1;
+      nook_error_release (err); /* an image without cgroup mounts */
+      return 0;
+    }
+  for (p = strtok_r (data, "\n", &save); p; p = strtok_r (NULL, "\n", &save))
+    {
+      cleanup_free char *host = NULL, *cg = NULL, *src = NULL;
+      char *ctrl = strchr (p, ' ');
+
+      if (ctrl == NULL)
+        continue;
+      *ctrl++ = '\0';
+      host = host_cgroup_mount (ctrl);
+      cg = own_cgroup (ctrl);
+      if (host == NULL || cg == NULL)
+        return nook_make_error (err, 0,
+                                "the image has the cgroup hierarchy `%s` mounted at `%s`; this "
+                                "host has no such hierarchy to restore it from",
+                                ctrl, p);
+      xasprintf (&src, "%s%s", host, strcmp (cg, "/") == 0 ? "" : cg);
+      if (criu_local_add_ext_mount (nook_criu_opts (c), p, src) < 0)
+        return nook_make_error (err, ENOMEM, "CRIU: external mount `%s`", p);
+    }
+  return 0;
+}
+
+/* ---- a blank network namespace ----
+ *
+ * A container's own network namespace that still is what nook made of it
+ * (lo up, nothing else) need not go through CRIU, which restores one with
+ * a dozen `ip` and `iptables-restore` runs (~20 ms of every restore here):
+ * dumped as CRIU's "empty" namespace, restore gets a new one and nook
+ * brings lo up in it before the tasks run (the "post-setup-namespaces"
+ * notification).  Blank means: its own namespace (not joined by path), no
+ * `net.*` sysctls in the config, only `lo` in it, /proc/sys read-only and
+ * neither CAP_NET_ADMIN nor CAP_SYS_ADMIN in the bounding set of the init
+ * (so no task could have changed addresses, routes, rules, netfilter or
+ * sysctls since).  The image says so in NOOK_CRIU_BLANK_NETNS. */
+
+static bool
+own_netns (const oci_container *cfg)
+{
+  size_t i;
+
+  for (i = 0; cfg->linux && i < cfg->linux->namespaces_len; i++)
+    if (strcmp (cfg->linux->namespaces[i].type, "network") == 0)
+      return cfg->linux->namespaces[i].path == NULL;
+  return false;
+}
+
+static bool
+own_uts_ns (const oci_container *cfg)
+{
+  size_t i;
+
+  for (i = 0; cfg->linux && i < cfg->linux->namespaces_len; i++)
+    if (strcmp (cfg->linux->namespaces[i].type, "uts") == 0)
+      return cfg->linux->namespaces[i].path == NULL;
+  return false;
+}
+
+static bool
+net_sysctls (const oci_container *cfg)
+{
+  size_t i;
+
+  for (i = 0; cfg->linux && i < cfg->linux->sysctl.len; i++)
+    if (strncmp (cfg->linux->sysctl.keys[i], "net.", 4) == 0)
+      return true;
+  return false;
+}
+
+/* Only lo in /proc/PID/net/dev (two header lines, then one per link). */
+static bool
+only_loopback (pid_t pid)
+{
+  char path[64], line[512];
+  int n = 0, lo = 0;
+  FILE *f;
+
+  snprintf (path, sizeof path, "/proc/%d/net/dev", (int) pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return false;
+  while (fgets (line, sizeof line, f))
+    if (++n > 2)
+      lo += strncmp (line + strspn (line, " "), "lo:", 3) == 0 ? 1 : 100;
+  fclose (f);
+  return lo == 1;
+}
+
+static bool
+net_caps_dropped (pid_t pid)
+{
+  char path[64], line[256];
+  unsigned long long bnd = ~0ULL;
+  FILE *f;
+
+  snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return false;
+  while (fgets (line, sizeof line, f))
+    if (sscanf (line, "CapBnd: %llx", &bnd) == 1)
+      break;
+  fclose (f);
+  return (bnd & ((1ULL << 12) | (1ULL << 21))) == 0; /* CAP_NET_ADMIN, CAP_SYS_ADMIN */
+}
+
+static bool
+proc_sys_readonly (pid_t pid)
+{
+  char path[64], line[4096];
+  bool ro = false;
+  FILE *f;
+
+  snprintf (path, sizeof path, "/proc/%d/mountinfo", (int) pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return false;
+  while (fgets (line, sizeof line, f))
+    {
+      char *root, *mnt, *fstype, *super, *opts;
+
+      if (!parse_mountinfo_line (line, &root, &mnt, &fstype, &super) || strcmp (mnt, "/proc/sys"))
+        continue;
+      opts = mnt + strlen (mnt) + 1; /* the mount options follow the mount point */
+      ro = strncmp (opts, "ro,", 3) == 0 || strcmp (opts, "ro") == 0;
+    }
+  fclose (f);
+  return ro;
+}
+
+static int
+dump_blank_netns (struct nook_criu *c, const oci_container *cfg, const char *empty_ns, pid_t pid,
+                  nook_error_t *err)
+{
+  struct CriuOpts *rpc = nook_criu_rpc (c);
+
+  if (empty_ns == NULL
+      && (!own_netns (cfg) || net_sysctls (cfg) || !only_loopback (pid) || !net_caps_dropped (pid)
+          || !proc_sys_readonly (pid)))
+    return 0;
+  rpc->has_empty_ns = true;
+  rpc->empty_ns |= CLONE_NEWNET;
+  return write_file_at (nook_criu_images_fd (c), NOOK_CRIU_BLANK_NETNS, "lo\n", 3, 0600, err);
+}
+
+/* In the restore helper, at "post-setup-namespaces": lo up in the new
+ * namespace of pid, then back to the helper's own. */
+static int
+loopback_up_in (pid_t pid, nook_error_t *err)
+{
+  cleanup_close int self = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  cleanup_close int target = -1, sock = -1;
+  struct ifreq ifr = { .ifr_name = "lo" };
+  char path[64];
+  int r = 0;
+
+  snprintf (path, sizeof path, "/proc/%d/ns/net", (int) pid);
+  target = open (path, O_RDONLY | O_CLOEXEC);
+  if (self < 0 || target < 0)
+    return nook_make_error (err, errno, "open the network namespace of %d", (int) pid);
+  if (setns (target, CLONE_NEWNET) < 0)
+    return nook_make_error (err, errno, "join the network namespace of %d", (int) pid);
+  sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0 || ioctl (sock, SIOCGIFFLAGS, &ifr) < 0)
+    r = nook_make_error (err, errno, "restored network namespace: read the flags of `lo`");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (r == 0 && ioctl (sock, SIOCSIFFLAGS, &ifr) < 0)
+    r = nook_make_error (err, errno, "restored network namespace: bring `lo` up");
+  if (setns (self, CLONE_NEWNET) < 0 && r == 0)
+    r = nook_make_error (err, errno, "return to the helper's network namespace");
+  return r;
+}
+
+/* A terminal is CRIU's to handle (--shell-job, a console): not a file. */
+static bool
+is_tty (const struct stat *st)
+{
+  unsigned int maj = major (st->st_rdev);
+  return S_ISCHR (st->st_mode) && ((maj >= 136 && maj <= 143) || maj == 4 || maj == 5);
+}
+
+/* One stdio fd of the init: a host file (such as the host's /dev/null the
+ * container was started with) is declared external, so the dump does not
+ * fail on a mount the container does not have; restore passes nook's own
+ * fd in its place.  *line: its line for NOOK_CRIU_EXTERNAL_FDS, or NULL. */
+static int
+dump_stdio_fd (struct nook_criu *c, pid_t pid, int fd, const char *target, char **line,
+               nook_error_t *err)
+{
+  cleanup_free char *key = NULL;
+  char link[64];
+  struct stat st;
+  int mnt_id;
+
+  *line = NULL;
+  snprintf (link, sizeof link, "/proc/%d/fd/%d", (int) pid, fd);
+  if (target[0] != '/' || stat (link, &st) < 0 || is_tty (&st) || fd_mnt_id (pid, fd, &mnt_id) < 0
+      || mount_in_container (pid, mnt_id))
+    return 0;
+  xasprintf (&key, "file[%x:%lx]", mnt_id, (unsigned long) st.st_ino);
+  if (criu_local_add_external (nook_criu_opts (c), key) < 0)
+    return nook_make_error (err, ENOMEM, "CRIU: external file for fd %d", fd);
+  xasprintf (line, "%d %s %o\n", fd, key, (unsigned) (st.st_mode & S_IFMT));
+  return 0;
+}
+
+/* The init's fds 0-2 in descriptors.json (runc's format: restore
+ * reconnects pipes to nook's own fds), and the external files. */
+static int
+dump_stdio (struct nook_criu *c, pid_t pid, nook_error_t *err)
+{
+  char *json = xstrdup (""), *ext = xstrdup ("");
+  int fd, r = 0;
+
+  for (fd = 0; fd < 3 && r == 0; fd++)
+    {
+      char link[64], target[PATH_MAX];
+      cleanup_free char *line = NULL;
+      ssize_t n;
+
+      snprintf (link, sizeof link, "/proc/%d/fd/%d", (int) pid, fd);
+      n = readlink (link, target, sizeof target - 1);
+      target[n < 0 ? 0 : n] = '\0';
+      /* The kernel's names of pipes and sockets need no escaping; a path
+       * that would is recorded as "" (restore only looks for pipes). */
+      json = append (json, "%s%s\"%s\"", fd ? "," : "", strpbrk (target, "\"\\") ? "" : target);
+      r = dump_stdio_fd (c, pid, fd, target, &line, err);
+      if (r == 0 && line)
+        ext = append (ext, "%s%s%s", line, "");
+    }
+  json = append (json, "[%s%s%s", "]", ""); /* "[" items "]" */
+  if (r == 0)
+    r = write_file_at (nook_criu_images_fd (c), NOOK_CRIU_DESCRIPTORS, json, strlen (json), 0600,
+                       err);
+  if (r == 0)
+    r = write_file_at (nook_criu_images_fd (c), NOOK_CRIU_EXTERNAL_FDS, ext, strlen (ext), 0600,
+                       err);
+  free (json);
+  free (ext);
+  return r;
+}
+
+/* CRIU freezes the tasks with the container's freezer cgroup (runc's
+ * choice: no task escapes while it seizes them one by one). */
+static int
+set_freeze_cgroup (struct nook_criu *c, const struct nook_status *st, nook_error_t *err)
+{
+  enum nook_cgroup_mode mode;
+  cleanup_free char *path = NULL;
+  struct stat sb;
+
+  if (st->cgroup_path == NULL || nook_cgroup_detect_mode (&mode, err) < 0)
+    return st->cgroup_path == NULL ? 0 : -1;
+  xasprintf (&path, "/sys/fs/cgroup%s%s", mode == NOOK_CGROUP_MODE_V2 ? "" : "/freezer",
+             st->cgroup_path);
+  if (stat (path, &sb) < 0)
+    return 0; /* no freezer: CRIU seizes the tasks without one */
+  if (criu_local_set_freeze_cgroup (nook_criu_opts (c), path) < 0)
+    return nook_make_error (err, ENOMEM, "CRIU: freeze cgroup");
+  return 0;
+}
+
+static int
+parse_page_server (struct nook_criu *c, const char *arg, nook_error_t *err)
+{
+  cleanup_free char *addr = xstrdup (arg);
+  char *colon = strrchr (addr, ':');
+  int64_t port;
+
+  if (colon == NULL || parse_int64 (colon + 1, &port) < 0 || port <= 0 || port > 65535)
+    return nook_make_error (err, 0, "--page-server must be ADDRESS:PORT, not `%s`", arg);
+  *colon = '\0';
+  if (criu_local_set_page_server_address_port (nook_criu_opts (c), addr, port) < 0)
+    return nook_make_error (err, ENOMEM, "CRIU: page server");
+  return 0;
+}
+
+static int
+dump_options (struct nook_criu *c, const struct nook_checkpoint_opts *o, nook_error_t *err)
+{
+  criu_opts *opts = nook_criu_opts (c);
+  struct CriuOpts *rpc = nook_criu_rpc (c);
+
+  criu_local_set_leave_running (opts, o->leave_running || o->pre_dump);
+  criu_local_set_tcp_established (opts, o->tcp_established);
+  criu_local_set_ext_unix_sk (opts, o->ext_unix_sk);
+  criu_local_set_shell_job (opts, o->shell_job);
+  criu_local_set_file_locks (opts, o->file_locks);
+  criu_local_set_auto_dedup (opts, o->auto_dedup);
+  criu_local_set_orphan_pts_master (opts, true);
+  set_network_lock (c, o->tcp_established);
+  /* A pre-dump leaves memory tracking on for the next (pre-)dump. */
+  criu_local_set_track_mem (opts, o->pre_dump);
+  if (o->parent_path && criu_local_set_parent_images (opts, o->parent_path) < 0)
+    return nook_make_error (err, ENOMEM, "CRIU: parent images");
+  if (o->page_server && parse_page_server (c, o->page_server, err) < 0)
+    return -1;
+  if (o->empty_ns)
+    {
+      if (strcmp (o->empty_ns, "network") != 0)
+        return nook_make_error (err, 0, "--empty-ns: only `network` is supported, not `%s`",
+                                o->empty_ns);
+      rpc->has_empty_ns = true;
+      rpc->empty_ns = CLONE_NEWNET;
+    }
+  if (o->lazy_pages)
+    {
+      rpc->has_lazy_pages = rpc->lazy_pages = true;
+      if (o->status_fd >= 0)
+        {
+          rpc->has_status_fd = true;
+          rpc->status_fd = o->status_fd;
+        }
+    }
+  else if (o->status_fd >= 0)
+    return refuse ("--status-fd", "only meaningful with --lazy-pages", err);
+  return set_cg_mode (c, o->manage_cgroups_mode, err);
+}
+
+/* Features of the kernel CRIU needs for these flags: named errors first. */
+static int
+check_features (const struct nook_checkpoint_opts *o, nook_error_t *err)
+{
+  int version;
+  bool ok, lazy, track;
+
+  if (o->lazy_pages && o->page_server == NULL)
+    return refuse ("--lazy-pages", "needs --page-server ADDRESS:PORT to serve the pages from",
+                   err);
+  if (!o->lazy_pages && !o->pre_dump)
+    return 0;
+  if (nook_criu_probe (&version, &ok, &lazy, &track, err) < 0)
+    return -1;
+  if (o->lazy_pages && !lazy)
+    return refuse ("--lazy-pages", "CRIU reports no lazy-pages support (userfaultfd) here", err);
+  if (o->pre_dump && !track)
+    return refuse ("--pre-dump",
+                   "CRIU reports no memory change tracking (soft-dirty pages) on this kernel",
+                   err);
+  return 0;
+}
+
+static int
+checkpoint_loaded (const struct nook_checkpoint_opts *o, struct nook_loaded *l,
+                   nook_error_t *err)
+{
+  const char *images = o->image_path ? o->image_path : "checkpoint";
+  struct nook_criu *c = NULL;
+  oci_container *cfg = NULL;
+  int r;
+
+  if (l->status != NOOK_STATUS_RUNNING && l->status != NOOK_STATUS_PAUSED)
+    return nook_make_error (err, 0, "cannot checkpoint container `%s`: it is %s, not running",
+                            o->id, nook_status_name (l->status));
+  if (check_features (o, err) < 0)
+    return -1;
+  if (nook_load_state_config (l, &cfg, err) < 0)
+    return -1;
+  r = nook_criu_new (images, true, o->work_path, NOOK_CRIU_DUMP_LOG, o->root, &c, err);
+  if (r == 0)
+    {
+      criu_local_set_pid (nook_criu_opts (c), l->st.pid);
+      if (criu_local_set_root (nook_criu_opts (c), l->st.rootfs) < 0)
+        r = nook_make_error (err, ENOMEM, "CRIU: root");
+    }
+  if (r == 0)
+    r = dump_options (c, o, err);
+  if (r == 0)
+    r = set_freeze_cgroup (c, &l->st, err);
+  if (r == 0 && !o->pre_dump && cfg)
+    r = dump_mounts (c, cfg, err);
+  if (r == 0 && !o->pre_dump && cfg)
+    r = dump_netns (c, cfg, err);
+  if (r == 0 && !o->pre_dump)
+    r = dump_cgroup_mounts (c, l->st.pid, err);
+  if (r == 0 && !o->pre_dump && cfg)
+    r = dump_blank_netns (c, cfg, o->empty_ns, l->st.pid, err);
+  if (r == 0 && !o->pre_dump)
+    r = dump_stdio (c, l->st.pid, err);
+  if (r == 0)
+    {
+      r = nook_criu_run (c, o->pre_dump ? criu_local_pre_dump : criu_local_dump, err);
+      if (r < 0)
+        nook_criu_fail (c, r, o->pre_dump ? "pre-dump" : "dump", err);
+    }
+  nook_criu_free (c);
+  oci_container_free (cfg);
+  return r < 0 ? -1 : 0;
+}
+
+int
+nook_container_checkpoint (const struct nook_checkpoint_opts *o, nook_error_t *err)
+{
+  struct nook_loaded l;
+  int r;
+
+  if (nook_container_load (o->root, o->id, true, &l, err) < 0)
+    return nook_error_wrap (err, "checkpoint");
+  r = checkpoint_loaded (o, &l, err);
+  nook_loaded_release (&l);
+  if (r < 0)
+    return nook_error_wrap (err, "checkpoint container `%s`", o->id);
+  /* As runc: a container dumped without --leave-running is gone (CRIU
+   * killed its processes); its state, cgroup and hooks go with it. */
+  if (!o->leave_running && !o->pre_dump && nook_container_delete (o->root, o->id, true, err) < 0)
+    return nook_error_wrap (err, "checkpoint container `%s`: remove it after the dump", o->id);
+  return 0;
+}
+
+/* ---- restore ---- */
+
+struct restore_ctx
+{
+  const struct nook_restore_opts *o;
+  oci_container *cfg;
+  char *config_data;
+  size_t config_len;
+  char *bundle;
+  char *rootfs;
+  struct nook_cgroup *cg;
+  struct nook_criu *c;
+  int dirfd;
+  int netns_fd;
+  int stdio[3]; /* nook's fds 0-2, moved up: CRIU's own fd 2 is captured */
+  pid_t helper;
+  pid_t pid;
+  bool cgroup_entered;
+  bool blank_netns; /* the image's netns is CRIU's "empty" one: lo up */
+};
+
+/* libcriu's notify callback takes no context: what it needs is set in the
+ * restore helper process (single-threaded, used for one request) before
+ * CRIU runs, and the callback's own error is kept for the helper. */
+static struct
+{
+  const char *console_socket; /* gets the "orphan-pts-master" */
+  bool loopback_up;           /* at "post-setup-namespaces": a blank netns */
+  const char *hostname;       /* at "post-setup-namespaces": the bundle's */
+  const char *domainname;
+  pid_t pid; /* the restored init, from "setup-namespaces" */
+  nook_error_t err;
+} notify;
+
+/* The bundle's hostname and domain name, not the image's: every copy of
+ * one image gets the name its own config.json gives it. */
+static int
+set_names_in (pid_t pid, const char *hostname, const char *domainname, nook_error_t *err)
+{
+  cleanup_close int self = open ("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+  cleanup_close int target = -1;
+  char path[64];
+  int r = 0;
+
+  snprintf (path, sizeof path, "/proc/%d/ns/uts", (int) pid);
+  target = open (path, O_RDONLY | O_CLOEXEC);
+  if (self < 0 || target < 0)
+    return nook_make_error (err, errno, "open the UTS namespace of %d", (int) pid);
+  if (setns (target, CLONE_NEWUTS) < 0)
+    return nook_make_error (err, errno, "join the UTS namespace of %d", (int) pid);
+  if (hostname && sethostname (hostname, strlen (hostname)) < 0)
+    r = nook_make_error (err, errno, "restored container: set the hostname `%s`", hostname);
+  if (r == 0 && domainname && setdomainname (domainname, strlen (domainname)) < 0)
+    r = nook_make_error (err, errno, "restored container: set the domain name `%s`", domainname);
+  if (setns (self, CLONE_NEWUTS) < 0 && r == 0)
+    r = nook_make_error (err, errno, "return to the helper's UTS namespace");
+  return r;
+}
+
+static int
+setup_namespaces (pid_t pid)
+{
+  if (!notify.loopback_up && !notify.hostname && !notify.domainname)
+    return 0;
+  if (pid <= 0)
+    {
+      nook_make_error (&notify.err, 0, "CRIU did not name the restored init's pid");
+      return -1;
+    }
+  if (notify.loopback_up && loopback_up_in (pid, &notify.err) < 0)
+    return -1;
+  if ((notify.hostname || notify.domainname)
+      && set_names_in (pid, notify.hostname, notify.domainname, &notify.err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+restore_notify (char *action, criu_notify_arg_t na)
+{
+  int master;
+
+  /* CRIU names the init's pid at "setup-namespaces" only; nook acts after
+   * CRIU restored the namespaces (the image's hostname among them), at
+   * "post-setup-namespaces", before the tasks run. */
+  if (strcmp (action, "setup-namespaces") == 0)
+    notify.pid = criu_notify_pid (na);
+  if (strcmp (action, "post-setup-namespaces") == 0)
+    return setup_namespaces (notify.pid);
+  if (strcmp (action, "orphan-pts-master") != 0 || notify.console_socket == NULL)
+    return 0;
+  master = criu_get_orphan_pts_master_fd ();
+  if (master < 0)
+    return -1;
+  if (nook_terminal_send_to_socket (notify.console_socket, master, &notify.err) < 0)
+    {
+      close (master);
+      return -1;
+    }
+  close (master);
+  return 0;
+}
+
+static int
+load_bundle (struct restore_ctx *x, nook_error_t *err)
+{
+  char resolved[PATH_MAX];
+  cleanup_free char *config_path = NULL, *msg = NULL, *root = NULL;
+  const char *b = x->o->bundle ? x->o->bundle : ".";
+
+  if (realpath (b, resolved) == NULL)
+    return nook_make_error (err, errno, "bundle `%s`", b);
+  x->bundle = xstrdup (resolved);
+  xasprintf (&config_path, "%s/config.json", x->bundle);
+  if (read_all_file (config_path, &x->config_data, &x->config_len, err) < 0)
+    return -1;
+  if (oci_container_parse_data (x->config_data, x->config_len, &x->cfg, &msg) < 0)
+    return nook_make_error (err, 0, "%s: %s", config_path, msg);
+  if (x->cfg->root == NULL || x->cfg->root->path == NULL || x->cfg->process == NULL)
+    return nook_make_error (err, 0, "%s: root.path and process are required", config_path);
+  if (x->cfg->root->path[0] == '/')
+    root = xstrdup (x->cfg->root->path);
+  else
+    xasprintf (&root, "%s/%s", x->bundle, x->cfg->root->path);
+  if (realpath (root, resolved) == NULL)
+    return nook_make_error (err, errno, "rootfs `%s`", root);
+  x->rootfs = xstrdup (resolved);
+  return 0;
+}
+
+static int
+check_request (struct restore_ctx *x, nook_error_t *err)
+{
+  const struct nook_restore_opts *o = x->o;
+  bool terminal = x->cfg->process->terminal;
+  struct stat st;
+
+  if (o->no_pivot)
+    return refuse ("--no-pivot", "CRIU always pivot_roots into the restored root; a rootfs "
+                                 "where pivot_root fails cannot be restored",
+                   err);
+  if (terminal && o->console_socket == NULL)
+    return nook_make_error (err, 0, "process.terminal is true: give --console-socket");
+  if (!terminal && o->console_socket)
+    return nook_make_error (err, 0, "--console-socket given but process.terminal is false");
+  if (fstatat (nook_criu_images_fd (x->c), "inventory.img", &st, 0) < 0)
+    return nook_make_error (err, 0, "`%s` holds no checkpoint (no inventory.img)",
+                            o->image_path ? o->image_path : "checkpoint");
+  return 0;
+}
+
+static int
+restore_mounts (struct restore_ctx *x, nook_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; i < x->cfg->mounts_len; i++)
+    {
+      const oci_mount *m = &x->cfg->mounts[i];
+      cleanup_free char *src = NULL;
+
+      if (!is_bind_mount (m) || m->source == NULL)
+        continue;
+      if (m->source[0] == '/')
+        src = xstrdup (m->source);
+      else
+        xasprintf (&src, "%s/%s", x->bundle, m->source);
+      if (criu_local_add_ext_mount (nook_criu_opts (x->c), m->destination, src) < 0)
+        return nook_make_error (err, ENOMEM, "CRIU: external mount `%s`", m->destination);
+    }
+  return 0;
+}
+
+/* Namespaces the bundle joins by path: the network namespace replaces the
+ * one the image recorded as external; ipc, uts and time are joined. */
+static int
+restore_namespaces (struct restore_ctx *x, nook_error_t *err)
+{
+  static const char *const joined[][2] = { { "ipc", "ipc" }, { "uts", "uts" }, { "time", "time" } };
+  const oci_linux *l = x->cfg->linux;
+  const char *net = netns_path (x->cfg);
+  size_t i, j;
+
+  if (net)
+    {
+      x->netns_fd = open (net, O_RDONLY); /* inherited by CRIU: no O_CLOEXEC */
+      if (x->netns_fd < 0)
+        return nook_make_error (err, errno, "network namespace `%s`", net);
+      if (criu_local_add_inherit_fd (nook_criu_opts (x->c), x->netns_fd, EXT_NETNS_KEY) < 0)
+        return nook_make_error (err, ENOMEM, "CRIU: inherit fd");
+    }
+  for (i = 0; l && i < l->namespaces_len; i++)
+    for (j = 0; j < sizeof (joined) / sizeof (joined[0]); j++)
+      if (l->namespaces[i].path && strcmp (l->namespaces[i].type, joined[j][0]) == 0
+          && criu_local_join_ns_add (nook_criu_opts (x->c), joined[j][1], l->namespaces[i].path,
+                                     NULL)
+               < 0)
+        return nook_make_error (err, 0, "CRIU: join %s namespace `%s`", joined[j][1],
+                                l->namespaces[i].path);
+  return 0;
+}
+
+/* nook's own fds 0-2 replace the container's: pipes by their names in
+ * descriptors.json (as runc), host files by their external keys. */
+static int
+restore_stdio (struct restore_ctx *x, nook_error_t *err)
+{
+  int images = nook_criu_images_fd (x->c);
+  cleanup_free char *desc = NULL, *ext = NULL;
+  char *p, *save = NULL;
+  size_t len;
+  int fd = 0;
+
+  for (fd = 0; fd < 3; fd++)
+    x->stdio[fd] = fcntl (fd, F_DUPFD, 10); /* CRIU inherits them: no CLOEXEC */
+  fd = 0;
+  if (read_all_file_at (images, NOOK_CRIU_DESCRIPTORS, &desc, &len, err) == 0)
+    for (p = strtok_r (desc, "[\",]", &save); p && fd < 3; p = strtok_r (NULL, "[\",]", &save))
+      {
+        if (strncmp (p, "pipe:", 5) == 0 && x->stdio[fd] >= 0
+            && criu_local_add_inherit_fd (nook_criu_opts (x->c), x->stdio[fd], p) < 0)
+          return nook_make_error (err, ENOMEM, "CRIU: inherit fd");
+        fd++;
+      }
+  else if ((*err)->status == ENOENT)
+    nook_error_release (err);
+  else
+    return -1;
+  if (read_all_file_at (images, NOOK_CRIU_EXTERNAL_FDS, &ext, &len, err) < 0)
+    {
+      if ((*err)->status != ENOENT)
+        return -1;
+      nook_error_release (err);
+      return 0;
+    }
+  for (p = strtok_r (ext, "\n", &save); p; p = strtok_r (NULL, "\n", &save))
+    {
+      char key[128];
+      unsigned mode = 0;
+      struct stat st;
+
+      if (sscanf (p, "%d %127s %o", &fd, key, &mode) < 2 || fd < 0 || fd > 2)
+        continue;
+      /* CRIU checks the file it is given has the type the dumped one had. */
+      if (x->stdio[fd] < 0 || fstat (x->stdio[fd], &st) < 0
+          || (mode && (st.st_mode & S_IFMT) != mode))
+        return nook_make_error (err, 0,
+                                "the container's fd %d was a %s at checkpoint: restore needs "
+                                "the same kind of file on its own fd %d",
+                                fd, S_ISCHR (mode) ? "character device (such as /dev/null)"
+                                    : S_ISREG (mode) ? "regular file" : "file",
+                                fd);
+      if (criu_local_add_inherit_fd (nook_criu_opts (x->c), x->stdio[fd], key) < 0)
+        return nook_make_error (err, ENOMEM, "CRIU: inherit fd");
+    }
+  return 0;
+}
+
+static int
+restore_options (struct restore_ctx *x, nook_error_t *err)
+{
+  const struct nook_restore_opts *o = x->o;
+  criu_opts *opts = nook_criu_opts (x->c);
+
+  if (criu_local_set_root (opts, x->rootfs) < 0)
+    return nook_make_error (err, ENOMEM, "CRIU: root");
+  criu_local_set_tcp_established (opts, o->tcp_established);
+  criu_local_set_ext_unix_sk (opts, o->ext_unix_sk);
+  criu_local_set_shell_job (opts, o->shell_job);
+  criu_local_set_file_locks (opts, o->file_locks);
+  criu_local_set_evasive_devices (opts, true);
+  criu_local_set_orphan_pts_master (opts, true);
+  criu_local_set_notify_cb (opts, restore_notify);
+  set_network_lock (x->c, o->tcp_established);
+  if (o->lazy_pages)
+    nook_criu_rpc (x->c)->has_lazy_pages = nook_criu_rpc (x->c)->lazy_pages = true;
+  if (faccessat (nook_criu_images_fd (x->c), NOOK_CRIU_BLANK_NETNS, F_OK, 0) == 0)
+    {
+      x->blank_netns = true;
+      nook_criu_rpc (x->c)->has_empty_ns = true;
+      nook_criu_rpc (x->c)->empty_ns |= CLONE_NEWNET;
+    }
+  if (set_cg_mode (x->c, o->manage_cgroups_mode, err) < 0)
+    return -1;
+  if (restore_mounts (x, err) < 0 || restore_namespaces (x, err) < 0)
+    return -1;
+  return restore_stdio (x, err);
+}
+
+/* The helper's cgroups (the container's, nook placed it there) become
+ * CRIU's roots: the image's cgroup of the init maps onto them. */
+static int
+add_cgroup_roots (criu_opts *opts, nook_error_t *err)
+{
+  char line[4096];
+  FILE *f = fopen ("/proc/self/cgroup", "re");
+
+  if (f == NULL)
+    return nook_make_error (err, errno, "open /proc/self/cgroup");
+  while (fgets (line, sizeof line, f))
+    {
+      char *ctrl = strchr (line, ':'), *path;
+      if (ctrl == NULL || (path = strchr (++ctrl, ':')) == NULL)
+        continue;
+      *path++ = '\0';
+      path[strcspn (path, "\n")] = '\0';
+      if (criu_local_add_cg_root (opts, *ctrl ? ctrl : NULL, path) < 0)
+        {
+          fclose (f);
+          return nook_make_error (err, ENOMEM, "CRIU: cgroup root");
+        }
+    }
+  fclose (f);
+  return 0;
+}
+
+/* CRIU wants its root to be a mount point whose parent is not
+ * overmounted: the rootfs bound on itself, in a mount namespace of the
+ * helper's own, so nothing is left on the host's mount table. */
+static int
+private_root (const struct restore_ctx *x, nook_error_t *err)
+{
+  if (unshare (CLONE_NEWNS) < 0)
+    return nook_make_error (err, errno, "unshare the mount namespace");
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return nook_make_error (err, errno, "make `/` private");
+  if (mount (x->rootfs, x->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return nook_make_error (err, errno, "bind the rootfs `%s` on itself", x->rootfs);
+  if (x->cfg->root->readonly
+      && mount (NULL, x->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+    return nook_make_error (err, errno, "make the rootfs `%s` read-only", x->rootfs);
+  return 0;
+}
+
+static bool
+under_run (const char *path)
+{
+  char resolved[PATH_MAX];
+
+  if (path == NULL)
+    return false;
+  if (realpath (path, resolved) == NULL)
+    return true; /* cannot tell */
+  return strcmp (resolved, "/run") == 0 || strncmp (resolved, "/run/", 5) == 0;
+}
+
+/* Does CRIU (or the notify callback) reach anything under /run: the
+ * rootfs, images, bind sources, namespaces joined by path, the console
+ * socket, or iptables' lock (a netns that is not blank, the TCP lock)? */
+static bool
+needs_run (const struct restore_ctx *x)
+{
+  const struct nook_restore_opts *o = x->o;
+  const oci_linux *l = x->cfg->linux;
+  size_t i;
+
+  if (!x->blank_netns || o->tcp_established || under_run (x->rootfs) || under_run (x->bundle)
+      || under_run (o->image_path ? o->image_path : "checkpoint")
+      || under_run (o->work_path) || under_run (o->console_socket))
+    return true;
+  for (i = 0; i < x->cfg->mounts_len; i++)
+    if (is_bind_mount (&x->cfg->mounts[i]) && x->cfg->mounts[i].source
+        && x->cfg->mounts[i].source[0] == '/' && under_run (x->cfg->mounts[i].source))
+      return true;
+  for (i = 0; l && i < l->namespaces_len; i++)
+    if (under_run (l->namespaces[i].path))
+      return true;
+  return false;
+}
+
+/* In the helper's mount namespace: CRIU's restore; the init's pid or -1. */
+static int
+run_criu (struct restore_ctx *x, int kdat, nook_error_t *err)
+{
+  int r;
+
+  if (nook_criu_reopen_dirs (x->c, err) < 0 || add_cgroup_roots (nook_criu_opts (x->c), err) < 0
+      || restore_cgroup_mounts (x->c, err) < 0)
+    return -1;
+  r = nook_criu_run (x->c, criu_local_restore_child, err);
+  if (r <= 0 && notify.err)
+    {
+      nook_error_wrap (&notify.err, "restore");
+      *err = steal_pointer (&notify.err);
+      return -1;
+    }
+  if (r <= 0)
+    {
+      nook_criu_fail (x->c, r < 0 ? r : -EBADE, "restore", err);
+      return -1;
+    }
+  if (kdat == 1)
+    nook_criu_kdat_store (x->o->root);
+  return r;
+}
+
+/* The helper: waits until it is in the container's cgroup, runs CRIU and
+ * sends back "<pid>" or "-<errno> <message>". */
+static void __attribute__ ((noreturn))
+helper_main (struct restore_ctx *x, int go, int result)
+{
+  nook_error_t err = NULL;
+  cleanup_free char *msg = NULL;
+  char b;
+  int r = -1, kdat = 0;
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (read (go, &b, 1) != 1)
+    _exit (1);
+  notify.console_socket = x->o->console_socket;
+  notify.loopback_up = x->blank_netns;
+  if (own_uts_ns (x->cfg))
+    {
+      notify.hostname = x->cfg->hostname;
+      notify.domainname = x->cfg->domainname;
+    }
+  r = private_root (x, &err);
+  if (r == 0 && !needs_run (x))
+    kdat = nook_criu_kdat_load (x->o->root);
+  if (r == 0)
+    r = run_criu (x, kdat, &err);
+  if (r > 0)
+    xasprintf (&msg, "%d", r);
+  else
+    xasprintf (&msg, "-%d %s", err->status, err->msg);
+  write_all (result, msg, strlen (msg));
+  _exit (r > 0 ? 0 : 1);
+}
+
+static int
+read_helper_result (struct restore_ctx *x, int result, nook_error_t *err)
+{
+  cleanup_free char *msg = NULL;
+  size_t len;
+  int64_t pid;
+  int status;
+
+  if (read_all_fd (result, "the restore helper", &msg, &len, err) < 0)
+    return -1;
+  while (waitpid (x->helper, &status, 0) < 0 && errno == EINTR)
+    ;
+  x->helper = 0;
+  if (len > 0 && msg[0] == '-')
+    {
+      char *sp = strchr (msg, ' ');
+      return nook_make_error (err, atoi (msg + 1), "%s", sp ? sp + 1 : msg);
+    }
+  if (parse_int64 (msg, &pid) < 0 || pid <= 0)
+    return nook_make_error (err, 0, "the restore helper exited without a result");
+  x->pid = pid;
+  return 0;
+}
+
+static int
+run_helper (struct restore_ctx *x, nook_error_t *err)
+{
+  const oci_resources *res = x->cfg->linux ? x->cfg->linux->resources : NULL;
+  int go[2] = { -1, -1 }, result[2] = { -1, -1 };
+  int r = -1;
+
+  if (pipe2 (go, O_CLOEXEC) < 0 || pipe2 (result, O_CLOEXEC) < 0)
+    {
+      nook_make_error (err, errno, "pipe");
+      goto out;
+    }
+  x->helper = fork ();
+  if (x->helper < 0)
+    {
+      nook_make_error (err, errno, "fork the restore helper");
+      goto out;
+    }
+  if (x->helper == 0)
+    {
+      close (go[1]);
+      close (result[0]);
+      helper_main (x, go[0], result[1]);
+    }
+  close (steal_fd (&go[0]));
+  close (steal_fd (&result[1]));
+  if (nook_cgroup_enter (x->cg, x->helper, res, err) < 0)
+    goto out;
+  x->cgroup_entered = true;
+  if (write (go[1], "1", 1) != 1)
+    {
+      nook_make_error (err, errno, "start the restore helper");
+      goto out;
+    }
+  close (steal_fd (&go[1]));
+  r = read_helper_result (x, result[0], err);
+out:
+  for (int i = 0; i < 2; i++)
+    {
+      if (go[i] >= 0)
+        close (go[i]);
+      if (result[i] >= 0)
+        close (result[i]);
+    }
+  return r;
+}
+
+static char *
+owner_name (void)
+{
+  struct passwd *pw = getpwuid (geteuid ());
+  char *s = NULL;
+  if (pw)
+    return xstrdup (pw->pw_name);
+  xasprintf (&s, "#%u", (unsigned) geteuid ());
+  return s;
+}
+
+static int
+record_restored (struct restore_ctx *x, nook_error_t *err)
+{
+  cleanup_free char *created = timestamp_rfc3339 ();
+  cleanup_free char *owner = owner_name ();
+  struct nook_status st = {
+    .id = (char *) x->o->id,
+    .pid = x->pid,
+    .initialized = true,
+    .bundle = x->bundle,
+    .rootfs = x->rootfs,
+    .created = created,
+    .owner = owner,
+    .cgroup_manager = x->cg->manager,
+    .cgroup_path = x->cg->path,
+    .annotations = x->cfg->annotations,
+  };
+
+  if (write_file_at (x->dirfd, NOOK_STATE_CONFIG, x->config_data, x->config_len, 0600, err) < 0)
+    return -1;
+  if (process_start_time (x->pid, &st.pid_start_time, err) < 0)
+    return -1;
+  if (nook_status_write (x->dirfd, &st, err) < 0)
+    return -1;
+  if (x->o->pid_file && nook_write_pid_file (x->o->pid_file, x->pid, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+restore_steps (struct restore_ctx *x, nook_error_t *err)
+{
+  const struct nook_restore_opts *o = x->o;
+  const char *images = o->image_path ? o->image_path : "checkpoint";
+  const char *cgroups_path = x->cfg->linux ? x->cfg->linux->cgroups_path : NULL;
+
+  if (nook_criu_new (images, false, o->work_path, NOOK_CRIU_RESTORE_LOG, o->root,
+                     &x->c, err) < 0)
+    return -1;
+  if (check_request (x, err) < 0 || restore_options (x, err) < 0)
+    return -1;
+  if (nook_cgroup_new (o->id, cgroups_path, o->systemd_cgroup, &x->cg, err) < 0)
+    return -1;
+  if (nook_status_create_dir (o->root, o->id, &x->dirfd, err) < 0)
+    return -1;
+  /* The restored init is reparented to nook once CRIU and the helper are
+   * gone: nook can wait for it and reap it. */
+  if (!o->no_subreaper && prctl (PR_SET_CHILD_SUBREAPER, 1) < 0)
+    return nook_make_error (err, errno, "become a subreaper");
+  if (run_helper (x, err) < 0)
+    return -1;
+  return record_restored (x, err);
+}
+
+static void
+restore_rollback (struct restore_ctx *x)
+{
+  nook_error_t ignored = NULL;
+
+  if (x->helper > 0)
+    {
+      kill (x->helper, SIGKILL);
+      while (waitpid (x->helper, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  if (x->pid > 0)
+    {
+      kill (x->pid, SIGKILL);
+      waitpid (x->pid, NULL, 0);
+    }
+  if (x->cgroup_entered && nook_cgroup_destroy (x->cg, &ignored) < 0)
+    nook_log_error (&ignored);
+  if (x->dirfd >= 0 && nook_status_remove_dir (x->o->root, x->o->id, &ignored) < 0)
+    nook_log_error (&ignored);
+}
+
+static void
+restore_ctx_release (struct restore_ctx *x)
+{
+  if (x->dirfd >= 0)
+    close (x->dirfd);
+  if (x->netns_fd >= 0)
+    close (x->netns_fd);
+  for (int i = 0; i < 3; i++)
+    if (x->stdio[i] >= 0)
+      close (x->stdio[i]);
+  nook_criu_free (x->c);
+  nook_cgroup_free (x->cg);
+  oci_container_free (x->cfg);
+  free (x->config_data);
+  free (x->bundle);
+  free (x->rootfs);
+}
+
+/* --no-subreaper: the init is not nook's child; wait until it is gone. */
+static int
+wait_not_child (pid_t pid, nook_error_t *err)
+{
+  cleanup_close int fd = syscall (SYS_pidfd_open, pid, 0);
+  struct pollfd p = { .fd = fd, .events = POLLIN };
+
+  if (fd < 0)
+    return errno == ESRCH ? 0 : nook_make_error (err, errno, "pidfd_open %d", (int) pid);
+  while (poll (&p, 1, -1) < 0)
+    if (errno != EINTR)
+      return nook_make_error (err, errno, "wait for the restored container");
+  return 0;
+}
+
+static int
+restore_foreground (const struct nook_restore_opts *o, pid_t pid, int *exit_status,
+                    nook_error_t *err)
+{
+  nook_forward_signals_to (pid);
+  if (o->no_subreaper)
+    {
+      /* Its exit status went to its real parent. */
+      if (wait_not_child (pid, err) < 0)
+        return -1;
+    }
+  else if (nook_wait_child_status (pid, exit_status, err) < 0)
+    return -1;
+  return nook_container_delete (o->root, o->id, true, err);
+}
+
+int
+nook_container_restore (const struct nook_restore_opts *o, int *exit_status, nook_error_t *err)
+{
+  struct restore_ctx x = { .o = o, .dirfd = -1, .netns_fd = -1, .stdio = { -1, -1, -1 } };
+  pid_t pid;
+  int r;
+
+  *exit_status = 0;
+  if (!container_id_valid (o->id))
+    return invalid_id_error (o->id, err);
+  r = load_bundle (&x, err);
+  if (r == 0)
+    r = restore_steps (&x, err);
+  if (r < 0)
+    {
+      restore_rollback (&x);
+      nook_error_wrap (err, "restore container `%s`", o->id);
+    }
+  pid = x.pid;
+  restore_ctx_release (&x);
+  if (r < 0 || o->detach)
+    return r;
+  return restore_foreground (o, pid, exit_status, err);
+}

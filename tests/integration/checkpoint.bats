@@ -1,0 +1,447 @@
+#!/usr/bin/env bats
+# checkpoint and restore (CRIU >= 4.1 through libcriu): round trips that keep
+# a process's memory, runc's flags, one image restored many times at once,
+# and bad input that must leave nothing behind.
+
+load helpers
+
+setup() {
+	nook_setup
+	command -v criu >/dev/null || fail "criu is not installed (contrib/install-criu.sh)"
+	IMG=$TEST_TMP/img
+	# A counter that lives only in the shell's memory, written out each tick:
+	# after a restore it goes on from where it was, not from 1.
+	set_args sh -c 'i=0; while :; do i=$((i+1)); echo $i >/host/c; sleep 0.05; done'
+}
+
+teardown() {
+	nook_teardown
+}
+
+# counter [DIR]: the value the container last wrote (the shell truncates
+# the file before each write: an empty read is retried).
+counter() {
+	local v= tries=20
+	while [ -z "$v" ] && [ "$tries" -gt 0 ]; do
+		v=$(cat "${1:-$HOSTDIR}/c" 2>/dev/null) || v=
+		[ -n "$v" ] || sleep 0.01
+		tries=$((tries - 1))
+	done
+	echo "$v"
+}
+
+# wait_counter_above N [DIR]: until the counter passes N (5 s).
+wait_counter_above() {
+	local n=$1 dir=${2:-$HOSTDIR} tries=100 v=0
+	while [ "$tries" -gt 0 ]; do
+		v=$(cat "$dir/c" 2>/dev/null) || v=0
+		[ "${v:-0}" -gt "$n" ] && return 0
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	fail "counter in $dir is $v, expected more than $n"
+}
+
+start_counter() {
+	run_nook run -d --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "run failed: $stderr"
+	wait_counter_above 5
+}
+
+# copy_bundle NAME: a bundle of its own (rootfs, /host dir, cgroup) for a
+# restored copy: $TEST_TMP/NAME, its host dir $TEST_TMP/NAME.host.  The
+# host dir starts as a copy of the original's: a checkpoint taken while the
+# shell had /host/c open (during `echo >/host/c`) restores that open file,
+# and CRIU reopens it by path and checks its size.
+copy_bundle() {
+	local b=$TEST_TMP/$1
+	cp -a "$BUNDLE" "$b"
+	mkdir -m 0777 "$b.host"
+	cp -a "$HOSTDIR/." "$b.host/"
+	CONFIG=$b/config.json update_config '.linux.cgroupsPath = $cg
+		| .mounts |= map(if .destination == "/host" then .source = $h else . end)' \
+		--arg cg "/$NOOK_CGROUP_PARENT/$ID-$1" --arg h "$b.host"
+}
+
+@test "checkpoint stops and removes the container; restore goes on from its memory" {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	[ -f "$IMG/inventory.img" ]
+	[ -f "$IMG/descriptors.json" ]
+	jq -e 'length == 3' "$IMG/descriptors.json"
+	run_nook state "$ID"
+	assert_failure
+	local at=$(counter)
+	sleep 0.3
+	[ "$(counter)" = "$at" ] || fail "the counter moved after the checkpoint"
+
+	set_cgroup "$ID-r"
+	run_nook restore -d --image-path "$IMG" --work-path "$TEST_TMP/work" \
+		--bundle "$BUNDLE" --pid-file "$TEST_TMP/pid" "$ID-r"
+	assert_success
+	[ -s "$TEST_TMP/work/restore.log" ]
+	wait_counter_above "$at"
+	[ "$(status_of "$ID-r")" = running ]
+	[ "$(cat "$TEST_TMP/pid")" = "$(pid_of "$ID-r")" ]
+	# the restored container is an ordinary one: exec, its cgroup, kill, delete
+	run nook exec "$ID-r" sh -c 'cat /host/c >/dev/null && echo ok'
+	assert_output ok
+	grep -q "^$(pid_of "$ID-r")\$" "$(cgroup_dir memory "$ID-r")/cgroup.procs"
+	run_nook kill "$ID-r" KILL
+	assert_success
+	wait_for_status "$ID-r" stopped
+	run_nook delete "$ID-r"
+	assert_success
+}
+
+@test "checkpoint --leave-running keeps the container; its copy runs beside it" {
+	start_counter
+	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_success
+	[ "$(status_of "$ID")" = running ]
+	local at=$(counter)
+	wait_counter_above "$at"
+
+	copy_bundle copy
+	run_nook restore -d --image-path "$IMG" --work-path "$TEST_TMP/work" \
+		--bundle "$TEST_TMP/copy" "$ID-copy"
+	[ "$status" -eq 0 ] || fail "restore: $stderr"
+	wait_counter_above "$at" "$TEST_TMP/copy.host"
+	[ "$(status_of "$ID")" = running ]
+	[ "$(status_of "$ID-copy")" = running ]
+	[ "$(readlink /proc/"$(pid_of "$ID")"/ns/pid)" != "$(readlink /proc/"$(pid_of "$ID-copy")"/ns/pid)" ]
+}
+
+@test "restore in the foreground waits, exits with the container's status and deletes it" {
+	set_args sh -c 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >/host/c; sleep 0.05; done; exit 7'
+	run_nook run -d --bundle "$BUNDLE" "$ID"
+	assert_success
+	wait_counter_above 3
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	local at=$(counter)
+	set_cgroup "$ID-r"
+	run_nook restore --image-path "$IMG" --bundle "$BUNDLE" "$ID-r"
+	[ "$status" -eq 7 ] || fail "restore exited $status, expected 7: $stderr"
+	[ "$(counter)" = 40 ] || fail "counter is $(counter), expected 40 (was $at at the checkpoint)"
+	run_nook state "$ID-r"
+	assert_failure
+}
+
+@test "one image restored four times at once: each copy runs with its own state" {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	local at=$(counter) n pids=()
+	for n in 1 2 3 4; do
+		copy_bundle "c$n"
+	done
+	for n in 1 2 3 4; do
+		nook restore -d --image-path "$IMG" --work-path "$TEST_TMP/w$n" \
+			--bundle "$TEST_TMP/c$n" "$ID-c$n" </dev/null >"$TEST_TMP/out$n" 2>"$TEST_TMP/err$n" &
+		pids+=($!)
+	done
+	for n in 1 2 3 4; do
+		wait "${pids[$((n - 1))]}" || fail "restore $n failed: $(cat "$TEST_TMP/err$n")"
+	done
+	for n in 1 2 3 4; do
+		wait_counter_above "$at" "$TEST_TMP/c$n.host"
+		[ "$(status_of "$ID-c$n")" = running ]
+	done
+	# Each copy's memory is its own: stop one, the others go on.
+	run_nook kill "$ID-c1" KILL
+	assert_success
+	wait_for_status "$ID-c1" stopped
+	local c1=$(counter "$TEST_TMP/c1.host") c2=$(counter "$TEST_TMP/c2.host")
+	wait_counter_above "$c2" "$TEST_TMP/c2.host"
+	[ "$(counter "$TEST_TMP/c1.host")" = "$c1" ]
+	# four pid namespaces, four inits
+	run bash -c "for n in 1 2 3 4; do readlink /proc/\$($NOOK_BINARY --root $ROOT state $ID-c\$n | jq .pid)/ns/pid; done | sort -u | wc -l"
+	[ "$output" = 3 ] || [ "$output" = 4 ]
+}
+
+@test "restore with --console-socket sends the new terminal's master" {
+	local sock=$TEST_TMP/console.sock
+	update_config '.process.terminal = true'
+	"$NOOK_BUILDDIR/tests/integration/console-socket" "$sock" >"$TEST_TMP/console.out" 2>&1 &
+	local cs=$!
+	wait_for_file "$sock"
+	run_nook run -d --console-socket "$sock" --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || { kill "$cs" 2>/dev/null; fail "run: $stderr"; }
+	wait_counter_above 5
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	[ "$status" -eq 0 ] || { kill "$cs" 2>/dev/null; fail "checkpoint: $stderr"; }
+	kill "$cs" 2>/dev/null || true
+	wait "$cs" 2>/dev/null || true
+	local at=$(counter)
+
+	"$NOOK_BUILDDIR/tests/integration/console-socket" "$sock.2" >"$TEST_TMP/console2.out" 2>&1 &
+	cs=$!
+	wait_for_file "$sock.2"
+	set_cgroup "$ID-r"
+	run_nook restore -d --image-path "$IMG" --console-socket "$sock.2" --bundle "$BUNDLE" "$ID-r"
+	local st=$status
+	kill "$cs" 2>/dev/null || true
+	wait "$cs" 2>/dev/null || true
+	[ "$st" -eq 0 ] || fail "restore: $stderr"
+	wait_counter_above "$at"
+}
+
+@test "without a cgroup namespace, the restored copy's cgroup mounts are its own cgroups" {
+	# As runc spec's config: the container sees its cgroups as binds of
+	# the host's hierarchies, which CRIU only takes as external mounts.
+	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
+	start_counter
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	[ -s "$IMG/nook-cgroup-mounts" ] || fail "no cgroup mounts recorded"
+	grep -q '^/sys/fs/cgroup/memory memory$' "$IMG/nook-cgroup-mounts"
+	local at=$(counter)
+	set_cgroup "$ID-r"
+	run_nook restore -d --image-path "$IMG" --work-path "$TEST_TMP/work" --bundle "$BUNDLE" "$ID-r"
+	assert_success
+	wait_counter_above "$at"
+	run nook exec "$ID-r" cat /proc/self/mountinfo
+	assert_success
+	local line
+	line=$(grep ' /sys/fs/cgroup/memory ' <<<"$output") || fail "no memory cgroup mount: $output"
+	[[ $line == *"/$ID-r "* ]] || fail "the memory mount is not the copy's cgroup: $line"
+	run nook exec "$ID-r" cat /sys/fs/cgroup/memory/cgroup.procs
+	assert_success
+	[ -n "$output" ]
+}
+
+@test "a blank network namespace is made anew on restore with lo up; a changeable one is dumped" {
+	start_counter
+	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_success
+	# no CAP_NET_ADMIN, /proc/sys read-only, only lo: nothing to dump
+	[ -f "$IMG/nook-blank-netns" ] || fail "the default container's netns was not taken as blank"
+	copy_bundle copy
+	run_nook restore -d --image-path "$IMG" --bundle "$TEST_TMP/copy" "$ID-copy"
+	assert_success
+	run nook exec "$ID-copy" cat /sys/class/net/lo/flags
+	assert_success
+	(( output & 1 )) || fail "lo is down in the restored copy (flags $output)"
+	[ "$(readlink /proc/"$(pid_of "$ID")"/ns/net)" != "$(readlink /proc/"$(pid_of "$ID-copy")"/ns/net)" ]
+	run_nook kill "$ID-copy" KILL
+	wait_for_status "$ID-copy" stopped
+	run_nook delete "$ID-copy"
+	run_nook kill "$ID" KILL
+	wait_for_status "$ID" stopped
+	run_nook delete "$ID"
+
+	# With CAP_NET_ADMIN the container could have changed it: CRIU dumps it.
+	with_caps CAP_NET_ADMIN
+	start_counter
+	run_nook checkpoint --image-path "$IMG.2" "$ID"
+	assert_success
+	[ ! -e "$IMG.2/nook-blank-netns" ] || fail "a netns the container can change was taken as blank"
+	set_cgroup "$ID-r"
+	run_nook restore -d --image-path "$IMG.2" --bundle "$BUNDLE" "$ID-r"
+	assert_success
+	run nook exec "$ID-r" cat /sys/class/net/lo/flags
+	(( output & 1 )) || fail "lo is down after a full netns restore (flags $output)"
+}
+
+@test "each restored copy gets the hostname of its own bundle" {
+	update_config '.hostname = "original"'
+	start_counter
+	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_success
+	copy_bundle copy
+	CONFIG=$TEST_TMP/copy/config.json update_config '.hostname = "copy-1"'
+	run_nook restore -d --image-path "$IMG" --bundle "$TEST_TMP/copy" "$ID-copy"
+	assert_success
+	run nook exec "$ID-copy" hostname
+	assert_output copy-1
+	run nook exec "$ID" hostname
+	assert_output original
+}
+
+@test "CRIU's version and kernel probes are asked once and kept in the state root" {
+	start_counter
+	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_success
+	[ -f "$ROOT/.criu-version" ] || fail "no version cache in $ROOT"
+	# CRIU caches its kernel probes only on a tmpfs /run; where /run is not
+	# one, nook keeps the cache for the restore helper.
+	local n
+	for n in 1 2; do
+		copy_bundle "c$n"
+		run_nook restore -d --image-path "$IMG" --work-path "$TEST_TMP/w$n" \
+			--bundle "$TEST_TMP/c$n" "$ID-c$n"
+		assert_success
+	done
+	if [ "$(stat -f -c %T /run)" != tmpfs ]; then
+		[ -s "$ROOT/.criu-kdat" ] || fail "no kdat cache in $ROOT"
+		grep -q "Loaded kdat cache" "$TEST_TMP/w2/restore.log" ||
+			fail "the second restore probed the kernel again"
+	fi
+	grep -q "^$(command -v criu) " "$ROOT/.criu-version"
+	# A cache for another binary (or an older one) is not believed.
+	echo "/nonexistent/criu 1 2 3 4.0 5.0 99999" >"$ROOT/.criu-version"
+	NOOK_CRIU=$TEST_TMP/no-criu run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_failure
+	[[ $stderr == *"missing"* ]]
+	[ "$(status_of "$ID")" = running ]
+}
+
+# ---- bad input: a clear error, nothing left, the original untouched ----
+
+@test "restore from a missing image dir fails and leaves nothing" {
+	run_nook restore -d --image-path "$TEST_TMP/nothing" --bundle "$BUNDLE" "$ID"
+	assert_failure
+	assert_one_error_line
+	assert_nothing_left
+	[[ $stderr == *"nothing"* ]]
+}
+
+@test "restore from a dir that holds no checkpoint fails and leaves nothing" {
+	mkdir "$IMG"
+	run_nook restore -d --image-path "$IMG" --bundle "$BUNDLE" "$ID"
+	assert_failure
+	assert_one_error_line
+	assert_nothing_left
+	[[ $stderr == *"no inventory.img"* ]]
+}
+
+@test "restore from a corrupt image fails with CRIU's reason and leaves nothing" {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	head -c 100 /dev/urandom >"$IMG/pstree.img"
+	set_cgroup "$ID-r"
+	run_nook restore -d --image-path "$IMG" --bundle "$BUNDLE" "$ID-r"
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"CRIU failed"* ]] || fail "no CRIU reason: $stderr"
+	[[ $stderr == *"Error"* ]] || fail "no CRIU log line: $stderr"
+	assert_nothing_left
+}
+
+@test "restore into a bundle whose rootfs does not match fails and leaves nothing" {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	copy_bundle other
+	# The image's programs are gone from this rootfs.
+	rm -f "$TEST_TMP/other/rootfs/bin/"*
+	run_nook restore -d --image-path "$IMG" --bundle "$TEST_TMP/other" "$ID-other"
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"CRIU failed"* ]] || fail "no CRIU reason: $stderr"
+	assert_nothing_left
+}
+
+@test "restore to an id that exists fails and leaves that container as it was" {
+	start_counter
+	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
+	assert_success
+	local pid=$(pid_of "$ID")
+	run_nook restore -d --image-path "$IMG" --bundle "$BUNDLE" "$ID"
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"already exists"* ]]
+	[ "$(status_of "$ID")" = running ]
+	[ "$(pid_of "$ID")" = "$pid" ]
+}
+
+@test "checkpoint of a container that is not running fails and leaves it as it was" {
+	create_container
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"not running"* ]]
+	[ "$(status_of "$ID")" = created ]
+	run_nook checkpoint --image-path "$IMG" "$ID-none"
+	assert_failure
+	[[ $stderr == *"does not exist"* ]]
+}
+
+@test "a CRIU that is missing or too old is a clear error; the container keeps running" {
+	start_counter
+	NOOK_CRIU=$TEST_TMP/no-criu run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"missing"* ]]
+	[ "$(status_of "$ID")" = running ]
+	if [ -x /usr/sbin/criu ] && ! /usr/sbin/criu --version | grep -q 'Version: 4\.[1-9]'; then
+		NOOK_CRIU=/usr/sbin/criu run_nook checkpoint --image-path "$IMG" "$ID"
+		assert_failure
+		assert_one_error_line
+		[[ $stderr == *"too old"* ]]
+		[ "$(status_of "$ID")" = running ]
+		NOOK_CRIU=/usr/sbin/criu run_nook restore -d --image-path "$IMG" --bundle "$BUNDLE" "$ID-r"
+		assert_failure
+		[[ $stderr == *"too old"* ]]
+	fi
+	local at=$(counter)
+	wait_counter_above "$at"
+}
+
+@test "a failed dump leaves the container running" {
+	start_counter
+	# A pre-dump's parent that does not exist: CRIU refuses.
+	run_nook checkpoint --image-path "$IMG" --parent-path ../nowhere "$ID"
+	assert_failure
+	assert_one_error_line
+	[ "$(status_of "$ID")" = running ]
+	local at=$(counter)
+	wait_counter_above "$at"
+}
+
+@test "flags nook cannot honour here are named errors, not ignored" {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" --manage-cgroups-mode bogus "$ID"
+	assert_failure
+	[[ $stderr == *"--manage-cgroups-mode"* ]]
+	run_nook checkpoint --image-path "$IMG" --lazy-pages "$ID"
+	assert_failure
+	[[ $stderr == *"--lazy-pages"* ]]
+	run_nook checkpoint --image-path "$IMG" --status-fd 1 "$ID"
+	assert_failure
+	[[ $stderr == *"--status-fd"* ]]
+	run_nook checkpoint --image-path "$IMG" --empty-ns pid "$ID"
+	assert_failure
+	[[ $stderr == *"--empty-ns"* ]]
+	[ "$(status_of "$ID")" = running ]
+	run_nook checkpoint --image-path "$IMG" --leave-running "$ID"
+	assert_success
+	run_nook restore -d --no-pivot --image-path "$IMG" --bundle "$BUNDLE" "$ID-r"
+	assert_failure
+	[[ $stderr == *"--no-pivot"* ]]
+	assert_nothing_left_of "$ID-r"
+}
+
+@test "pre-dump, then a dump on top of it, restores (or a named error without soft-dirty)" {
+	start_counter
+	run_nook checkpoint --pre-dump --image-path "$IMG/pre" "$ID"
+	if ! criu check --feature mem_dirty_track >/dev/null 2>&1; then
+		# This kernel cannot track memory changes: CRIU cannot pre-dump.
+		assert_failure
+		assert_one_error_line
+		[[ $stderr == *"--pre-dump"* ]]
+		[ "$(status_of "$ID")" = running ]
+		return 0
+	fi
+	assert_success
+	[ "$(status_of "$ID")" = running ]
+	run_nook checkpoint --parent-path ../pre --image-path "$IMG/final" "$ID"
+	assert_success
+	local at=$(counter)
+	set_cgroup "$ID-r"
+	run_nook restore -d --image-path "$IMG/final" --work-path "$TEST_TMP/work" --bundle "$BUNDLE" "$ID-r"
+	assert_success
+	wait_counter_above "$at"
+}
+
+# assert_nothing_left_of ID: no state dir and no cgroup for ID.
+assert_nothing_left_of() {
+	[ ! -e "$ROOT/$1" ] || fail "state of $1 left"
+	local d
+	for d in /sys/fs/cgroup/*/"$NOOK_CGROUP_PARENT/$1"; do
+		[ ! -d "$d" ] || fail "cgroup $d left"
+	done
+}
