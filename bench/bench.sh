@@ -21,27 +21,10 @@
 # The host's own mounts are untouched.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=$(cd "$here/.." && pwd)
-
-NOOK=${NOOK:-$srcdir/nook}
-CRUN=${CRUN:-/usr/bin/crun}
-RUNC=${RUNC:-/usr/sbin/runc}
-N=${1:-${N:-50}}
-WARMUP=${WARMUP:-3}
-
-die() {
-	echo "bench.sh: $*" >&2
-	exit 1
-}
-
-[ "$(id -u)" -eq 0 ] || die "needs root (it creates containers)"
-for rt in "$NOOK" "$CRUN" "$RUNC"; do
-	[ -x "$rt" ] || die "$rt is not an executable (set NOOK, CRUN, RUNC)"
-done
-[[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
-# Timestamps come from bash's $EPOCHREALTIME (no fork per sample).
-[ -n "${EPOCHREALTIME:-}" ] || die "needs bash >= 5 (EPOCHREALTIME)"
+SELF=bench.sh DEFAULT_N=50 DEFAULT_WARMUP=3
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_executables NOOK CRUN RUNC
 
 # ---- into a private mount namespace ----
 if [ -z "${NOOK_BENCH_IN_NS:-}" ]; then
@@ -160,15 +143,6 @@ for rt in "${RUNTIMES[@]}"; do
 done
 
 # ---- report ----
-# stats FILE: "median p90" in milliseconds.
-stats() {
-	sort -n "$1" | awk '{ v[NR] = $1 }
-		END {
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			p = v[int(0.9 * NR + 0.999999)]
-			printf "%.2f %.2f\n", m / 1000, p / 1000
-		}'
-}
 
 echo
 printf '%-10s %-6s %10s %10s\n' scenario runtime "p50 (ms)" "p90 (ms)"

@@ -26,26 +26,11 @@
 # python3-protobuf, busybox-static, jq.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=$(cd "$here/.." && pwd)
-
-NOOK=${NOOK:-$srcdir/nook}
-CRUN=${CRUN:-/usr/bin/crun}
-RUNC=${RUNC:-/usr/sbin/runc}
-N=${1:-${N:-30}}
-WARMUP=${WARMUP:-3}
-
-die() {
-	echo "cri.sh: $*" >&2
-	exit 1
-}
-
-[ "$(id -u)" -eq 0 ] || die "needs root (it runs containerd)"
-for rt in "$NOOK" "$CRUN" "$RUNC"; do
-	[ -x "$rt" ] || die "$rt is not an executable (set NOOK, CRUN, RUNC)"
-done
+SELF=cri.sh DEFAULT_N=30 DEFAULT_WARMUP=3
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_executables NOOK CRUN RUNC
 NOOK=$(cd "$(dirname "$NOOK")" && pwd)/$(basename "$NOOK")
-[[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
 [ -n "${EPOCHREALTIME:-}" ] || die "needs bash >= 5 (EPOCHREALTIME)"
 
 # ---- into a private mount namespace ----
@@ -152,14 +137,6 @@ done
 if [ -t 2 ]; then echo >&2; fi
 
 # ---- report ----
-stats() {
-	sort -n "$1" | awk '{ v[NR] = $1 }
-		END {
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			p = v[int(0.9 * NR + 0.999999)]
-			printf "%.2f %.2f\n", m / 1000, p / 1000
-		}'
-}
 
 SCENARIOS=(cri-container cri-pod ctr-run)
 echo

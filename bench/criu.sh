@@ -54,28 +54,13 @@
 # this machine as it is (/run on the root fs, no cache).
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=$(cd "$here/.." && pwd)
-
-NOOK=${NOOK:-$srcdir/nook}
-RUNC=${RUNC:-/usr/sbin/runc}
 PYTHON=${PYTHON:-/usr/bin/python3.11}
-N=${1:-${N:-20}}
-WARMUP=${WARMUP:-2}
 RUN_TMPFS=${RUN_TMPFS:-0}
-
-die() {
-	echo "criu.sh: $*" >&2
-	exit 1
-}
-
-[ "$(id -u)" -eq 0 ] || die "needs root (it creates containers)"
-for rt in "$NOOK" "$RUNC"; do
-	[ -x "$rt" ] || die "$rt is not an executable (set NOOK, RUNC)"
-done
+SELF=criu.sh DEFAULT_N=20 DEFAULT_WARMUP=2
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_executables NOOK RUNC
 command -v criu >/dev/null || die "criu not found (contrib/install-criu.sh)"
-[[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
-[ -n "${EPOCHREALTIME:-}" ] || die "needs bash >= 5 (EPOCHREALTIME)"
 
 # ---- into a private mount namespace ----
 if [ -z "${NOOK_BENCH_IN_NS:-}" ]; then
@@ -214,14 +199,6 @@ for rt in "${RUNTIMES[@]}"; do
 done
 
 # ---- report ----
-stats() { # FILE: "median p90" in milliseconds
-	sort -n "$1" | awk '{ v[NR] = $1 }
-		END {
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			p = v[int(0.9 * NR + 0.999999)]
-			printf "%.2f %.2f\n", m / 1000, p / 1000
-		}'
-}
 
 echo
 printf '%-22s %-14s %10s %10s\n' scenario runtime "p50 (ms)" "p90 (ms)"

@@ -19,27 +19,11 @@
 # cgroup layout; the host's mounts are untouched.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=$(cd "$here/.." && pwd)
-
-NOOK=${NOOK:-$srcdir/nook}
-CRUN=${CRUN:-/usr/bin/crun}
-RUNC=${RUNC:-/usr/sbin/runc}
 PODMAN=${PODMAN:-/usr/bin/podman}
-N=${1:-${N:-30}}
-WARMUP=${WARMUP:-3}
-
-die() {
-	echo "podman.sh: $*" >&2
-	exit 1
-}
-
-[ "$(id -u)" -eq 0 ] || die "needs root (it creates containers)"
-for rt in "$NOOK" "$CRUN" "$RUNC" "$PODMAN"; do
-	[ -x "$rt" ] || die "$rt is not an executable (set NOOK, CRUN, RUNC, PODMAN)"
-done
-[[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
-[ -n "${EPOCHREALTIME:-}" ] || die "needs bash >= 5 (EPOCHREALTIME)"
+SELF=podman.sh DEFAULT_N=30 DEFAULT_WARMUP=3
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_executables NOOK CRUN RUNC PODMAN
 
 # ---- into a private mount namespace ----
 if [ -z "${NOOK_BENCH_IN_NS:-}" ]; then
@@ -184,14 +168,6 @@ done
 
 # ---- report ----
 # stats FILE: "median p90" in milliseconds.
-stats() {
-	sort -n "$1" | awk '{ v[NR] = $1 }
-		END {
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			p = v[int(0.9 * NR + 0.999999)]
-			printf "%.2f %.2f\n", m / 1000, p / 1000
-		}'
-}
 
 echo
 printf '%-18s %-6s %10s %10s\n' scenario runtime "p50 (ms)" "p90 (ms)"

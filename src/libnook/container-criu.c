@@ -1283,30 +1283,14 @@ out:
   return r;
 }
 
-static char *
-owner_name (void)
-{
-  struct passwd *pw = getpwuid (geteuid ());
-  char *s = NULL;
-  if (pw)
-    return xstrdup (pw->pw_name);
-  xasprintf (&s, "#%u", (unsigned) geteuid ());
-  return s;
-}
-
 static int
 record_restored (struct restore_ctx *x, nook_error_t *err)
 {
-  cleanup_free char *created = timestamp_rfc3339 ();
-  cleanup_free char *owner = owner_name ();
   struct nook_status st = {
     .id = (char *) x->o->id,
     .pid = x->pid,
-    .initialized = true,
     .bundle = x->bundle,
     .rootfs = x->rootfs,
-    .created = created,
-    .owner = owner,
     .cgroup_manager = x->cg->manager,
     .cgroup_path = x->cg->path,
     .annotations = x->cfg->annotations,
@@ -1314,9 +1298,7 @@ record_restored (struct restore_ctx *x, nook_error_t *err)
 
   if (write_file_at (x->dirfd, NOOK_STATE_CONFIG, x->config_data, x->config_len, 0600, err) < 0)
     return -1;
-  if (process_start_time (x->pid, &st.pid_start_time, err) < 0)
-    return -1;
-  if (nook_status_write (x->dirfd, &st, err) < 0)
+  if (nook_status_write_ready (x->dirfd, &st, err) < 0)
     return -1;
   if (x->o->pid_file && nook_write_pid_file (x->o->pid_file, x->pid, err) < 0)
     return -1;

@@ -195,42 +195,22 @@ validate_config (struct create_ctx *c, nook_error_t *err)
 
 /* ---- the parent ---- */
 
-static char *
-owner_name (void)
-{
-  struct passwd *pw = getpwuid (geteuid ());
-  char *s = NULL;
-  if (pw)
-    return xstrdup (pw->pw_name);
-  xasprintf (&s, "#%u", (unsigned) geteuid ());
-  return s;
-}
-
-/* Written once, when the init is ready: a second write would replace the
- * file, and ext4 flushes data on rename-over-existing (auto_da_alloc),
- * which costs a millisecond per create.  A create killed before this point
+/* Written once, when the init is ready.  A create killed before this point
  * leaves a "creating" dir that delete removes. */
 static int
 record_status (const struct create_ctx *c, nook_error_t *err)
 {
-  cleanup_free char *created = timestamp_rfc3339 ();
-  cleanup_free char *owner = owner_name ();
   struct nook_status st = {
     .id = (char *) c->opts->id,
     .pid = c->pid,
-    .initialized = true,
     .bundle = c->bundle,
     .rootfs = c->rootfs,
-    .created = created,
-    .owner = owner,
     .cgroup_manager = c->cg ? c->cg->manager : NULL,
     .cgroup_path = c->cg ? c->cg->path : NULL,
     .annotations = c->cfg->annotations,
   };
 
-  if (process_start_time (c->pid, &st.pid_start_time, err) < 0)
-    return -1;
-  return nook_status_write (c->dirfd, &st, err);
+  return nook_status_write_ready (c->dirfd, &st, err);
 }
 
 int

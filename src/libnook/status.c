@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,34 @@ tree_annotations (yajl_val root, oci_map *m)
       m->values[m->len] = xstrdup (YAJL_GET_STRING (v->u.object.values[i]));
       m->len++;
     }
+}
+
+static char *
+owner_name (void)
+{
+  struct passwd *pw = getpwuid (geteuid ());
+  char *s = NULL;
+  if (pw)
+    return xstrdup (pw->pw_name);
+  xasprintf (&s, "#%u", (unsigned) geteuid ());
+  return s;
+}
+
+int
+nook_status_write_ready (int dirfd, struct nook_status *st, nook_error_t *err)
+{
+  cleanup_free char *created = timestamp_rfc3339 ();
+  cleanup_free char *owner = owner_name ();
+  int r;
+
+  st->initialized = true;
+  st->created = created;
+  st->owner = owner;
+  r = process_start_time (st->pid, &st->pid_start_time, err);
+  if (r == 0)
+    r = nook_status_write (dirfd, st, err);
+  st->created = st->owner = NULL;
+  return r;
 }
 
 int

@@ -63,6 +63,12 @@ int nook_status_open_dir (const char *root, const char *id, bool lock, int *dirf
 int nook_status_remove_dir (const char *root, const char *id, nook_error_t *err);
 
 int nook_status_write (int dirfd, const struct nook_status *st, nook_error_t *err);
+/* Write the status of a container whose process st->pid is ready (create,
+ * restore): st gives the id, pid, bundle, rootfs, cgroup and annotations;
+ * this adds the creation time, the owner and the pid's start time.  Once
+ * per container: a second write would replace the file, and ext4 flushes
+ * data on rename-over-existing (auto_da_alloc), a millisecond each. */
+int nook_status_write_ready (int dirfd, struct nook_status *st, nook_error_t *err);
 int nook_status_read (int dirfd, const char *id, struct nook_status *st, nook_error_t *err);
 void nook_status_free (struct nook_status *st);
 

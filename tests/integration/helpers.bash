@@ -130,16 +130,21 @@ nook() {
 # the test waiting.  Sets $status, $output (stdout), $stderr, and the arrays
 # $lines and $stderr_lines.
 run_nook() {
+	run_captured nook "$@"
+}
+
+# run_captured CMD...: run_nook's capture for any command.
+run_captured() {
 	local out=$TEST_TMP/run.out err=$TEST_TMP/run.err
 	status=0
-	nook "$@" </dev/null >"$out" 2>"$err" || status=$?
+	"$@" </dev/null >"$out" 2>"$err" || status=$?
 	output=$(cat "$out")
 	stderr=$(cat "$err")
 	mapfile -t lines <"$out"
 	mapfile -t stderr_lines <"$err"
 	# A nook that hung is never the behaviour a test wants.
 	if [ "$status" -eq 124 ]; then
-		echo "nook $* timed out after ${NOOK_TIMEOUT}s" >&2
+		echo "$* timed out after ${NOOK_TIMEOUT}s" >&2
 	fi
 }
 

@@ -111,13 +111,7 @@ unook() {
 
 # run_unook ARGS...: run_nook's capture (see helpers.bash) for unook.
 run_unook() {
-	local out=$TEST_TMP/run.out err=$TEST_TMP/run.err
-	status=0
-	unook "$@" </dev/null >"$out" 2>"$err" || status=$?
-	output=$(cat "$out")
-	stderr=$(cat "$err")
-	mapfile -t lines <"$out"
-	mapfile -t stderr_lines <"$err"
+	run_captured unook "$@"
 }
 
 # delegate: give the user $NOOK_CGROUP_PARENT/$ID in every hierarchy, as a
