@@ -74,7 +74,9 @@ nook_cmd_restore (struct nook_global_opts *g, int argc, char **argv)
   nook_error_t err = NULL;
   int c, status = 0;
 
-  while ((c = getopt_long (argc, argv, "+:b:dh", options, NULL)) != -1)
+  /* long_only: containerd's runc shim (go-runc) passes "-no-subreaper"
+   * and "-pid-file", which runc's flag parser takes as long options. */
+  while ((c = getopt_long_only (argc, argv, "+:b:dh", options, NULL)) != -1)
     switch (c)
       {
       case OPT_IMAGE_PATH: o.image_path = optarg; break;

@@ -40,6 +40,7 @@
 #include <criu/criu.h>
 #include "criu.h"
 #include "cgroup.h"
+#include "mount.h"
 #include "container.h"
 #include "container-internal.h"
 #include "status.h"
@@ -627,8 +628,10 @@ set_freeze_cgroup (struct nook_criu *c, const struct nook_status *st, nook_error
 
   if (st->cgroup_path == NULL || nook_cgroup_detect_mode (&mode, err) < 0)
     return st->cgroup_path == NULL ? 0 : -1;
-  xasprintf (&path, "/sys/fs/cgroup%s%s", mode == NOOK_CGROUP_MODE_V2 ? "" : "/freezer",
-             st->cgroup_path);
+  /* The persisted path may carry ";created=N" and per-hierarchy parts
+   * (cgroup.c): the freezer's own directory is the main path. */
+  xasprintf (&path, "/sys/fs/cgroup%s%.*s", mode == NOOK_CGROUP_MODE_V2 ? "" : "/freezer",
+             (int) strcspn (st->cgroup_path, ";"), st->cgroup_path);
   if (stat (path, &sb) < 0)
     return 0; /* no freezer: CRIU seizes the tasks without one */
   if (criu_local_set_freeze_cgroup (nook_criu_opts (c), path) < 0)
@@ -1000,7 +1003,10 @@ restore_stdio (struct restore_ctx *x, nook_error_t *err)
     x->stdio[fd] = fcntl (fd, F_DUPFD, 10); /* CRIU inherits them: no CLOEXEC */
   fd = 0;
   if (read_all_file_at (images, NOOK_CRIU_DESCRIPTORS, &desc, &len, err) == 0)
-    for (p = strtok_r (desc, "[\",]", &save); p && fd < 3; p = strtok_r (NULL, "[\",]", &save))
+    /* "pipe:[123]" holds brackets: split on quotes and commas only, past
+     * the array's own "[" (the "]" comes after the third entry). */
+    for (p = strtok_r (desc[0] == '[' ? desc + 1 : desc, "\",", &save); p && fd < 3;
+         p = strtok_r (NULL, "\",", &save))
       {
         if (strncmp (p, "pipe:", 5) == 0 && x->stdio[fd] >= 0
             && criu_local_add_inherit_fd (nook_criu_opts (x->c), x->stdio[fd], p) < 0)
@@ -1099,6 +1105,35 @@ add_cgroup_roots (criu_opts *opts, nook_error_t *err)
   return 0;
 }
 
+/* CRIU mounts the image's bind mounts on their destinations in the new
+ * rootfs: a fresh rootfs (podman restore --import, --name) lacks those the
+ * runtime created at `create` (/etc/hosts...).  Made as create makes them:
+ * resolved inside the rootfs, so a symlink in it cannot send them out. */
+static int
+make_mountpoints (const struct restore_ctx *x, nook_error_t *err)
+{
+  cleanup_close int rootfd = open (x->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  size_t i;
+
+  if (rootfd < 0)
+    return nook_make_error (err, errno, "open the rootfs `%s`", x->rootfs);
+  for (i = 0; i < x->cfg->mounts_len; i++)
+    {
+      const oci_mount *m = &x->cfg->mounts[i];
+      struct stat st;
+      int fd;
+
+      if (!is_bind_mount (m) || m->source == NULL || m->source[0] != '/'
+          || stat (m->source, &st) < 0)
+        continue;
+      fd = mount_resolve_create (rootfd, m->destination, S_ISDIR (st.st_mode), err);
+      if (fd < 0)
+        return nook_error_wrap (err, "restore: mount point of `%s`", m->destination);
+      close (fd);
+    }
+  return 0;
+}
+
 /* CRIU wants its root to be a mount point whose parent is not
  * overmounted: the rootfs bound on itself, in a mount namespace of the
  * helper's own, so nothing is left on the host's mount table. */
@@ -1111,6 +1146,8 @@ private_root (const struct restore_ctx *x, nook_error_t *err)
     return nook_make_error (err, errno, "make `/` private");
   if (mount (x->rootfs, x->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return nook_make_error (err, errno, "bind the rootfs `%s` on itself", x->rootfs);
+  if (make_mountpoints (x, err) < 0)
+    return -1;
   if (x->cfg->root->readonly
       && mount (NULL, x->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
     return nook_make_error (err, errno, "make the rootfs `%s` read-only", x->rootfs);
@@ -1212,6 +1249,38 @@ helper_main (struct restore_ctx *x, int go, int result)
   _exit (r > 0 ? 0 : 1);
 }
 
+/* CRIU 4.1 loops for ever on a pages file shorter than its pagemap,
+ * writing "Advanced iov 0 bytes" to its log by the gigabyte: a restore
+ * whose log grows past this is a damaged image, and is stopped. */
+#define RESTORE_LOG_LIMIT (256LL << 20)
+
+static int
+wait_helper (struct restore_ctx *x, int result, nook_error_t *err)
+{
+  struct pollfd p = { .fd = result, .events = POLLIN };
+  nook_error_t ignored = NULL;
+
+  for (;;)
+    {
+      int r = poll (&p, 1, 500);
+      if (r > 0)
+        return 0;
+      if (r < 0 && errno != EINTR)
+        return nook_make_error (err, errno, "wait for the restore helper");
+      if (r == 0 && nook_criu_log_size (x->c) > RESTORE_LOG_LIMIT)
+        break;
+    }
+  /* CRIU and the helper run in the container's cgroup. */
+  if (x->cgroup_entered && nook_cgroup_kill_all (x->cg, SIGKILL, &ignored) < 0)
+    nook_error_release (&ignored);
+  kill (x->helper, SIGKILL);
+  return nook_make_error (err, 0, "restore: CRIU's log `%s/%s` passed %lld MiB and the restore "
+                          "did not end: the image is damaged (CRIU loops on a pages file "
+                          "shorter than its pagemap); stopped",
+                          nook_criu_work_dir (x->c), NOOK_CRIU_RESTORE_LOG,
+                          RESTORE_LOG_LIMIT >> 20);
+}
+
 static int
 read_helper_result (struct restore_ctx *x, int result, nook_error_t *err)
 {
@@ -1220,6 +1289,8 @@ read_helper_result (struct restore_ctx *x, int result, nook_error_t *err)
   int64_t pid;
   int status;
 
+  if (wait_helper (x, result, err) < 0)
+    return -1;
   if (read_all_fd (result, "the restore helper", &msg, &len, err) < 0)
     return -1;
   while (waitpid (x->helper, &status, 0) < 0 && errno == EINTR)

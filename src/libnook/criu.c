@@ -232,6 +232,22 @@ new_opts (criu_opts **out, nook_error_t *err)
   return 0;
 }
 
+long long
+nook_criu_log_size (const struct nook_criu *c)
+{
+  struct stat st;
+
+  if (c->work_fd < 0 || fstatat (c->work_fd, c->log_name, &st, 0) < 0)
+    return 0;
+  return (long long) st.st_size;
+}
+
+const char *
+nook_criu_work_dir (const struct nook_criu *c)
+{
+  return c->work;
+}
+
 int
 nook_criu_new (const char *images, bool create_images, const char *work, const char *log_name,
                const char *cache_dir, struct nook_criu **out, nook_error_t *err)

@@ -40,6 +40,10 @@ struct CriuOpts;
 int nook_criu_new (const char *images, bool create_images, const char *work, const char *log_name,
                    const char *cache_dir, struct nook_criu **out, nook_error_t *err);
 void nook_criu_free (struct nook_criu *c);
+/* How large CRIU's log in the work dir is now (0 when it is not there),
+ * and its path (for messages). */
+long long nook_criu_log_size (const struct nook_criu *c);
+const char *nook_criu_work_dir (const struct nook_criu *c);
 
 /* The libcriu handle (criu_local_* calls) and its RPC message, for the
  * options this libcriu has no setter for (empty_ns, lazy_pages, ...). */

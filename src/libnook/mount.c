@@ -475,6 +475,12 @@ mount_resolve_dir (int rootfd, const char *dir, nook_error_t *err)
   return resolve_in_root (rootfd, dir, CREATE_DIR, err);
 }
 
+int
+mount_resolve_create (int rootfd, const char *dest, bool dir, nook_error_t *err)
+{
+  return resolve_in_root (rootfd, dest, dir ? CREATE_DIR : CREATE_FILE, err);
+}
+
 /* Which mount fd is on, and where (as the host sees it). */
 static int
 fd_whereabouts (int fd, uint64_t *mnt_id, char *buf, size_t size)

@@ -58,6 +58,11 @@ struct nook_mount_flags
   unsigned long propagation; /* MS_SHARED MS_SLAVE MS_PRIVATE MS_UNBINDABLE (| MS_REC) */
   char *data;
 };
+/* dest resolved inside the rootfs rootfd (symlinks cannot lead out),
+ * created with what is missing on the way: a directory, or an empty file
+ * when !dir.  Returns an O_PATH fd. */
+int mount_resolve_create (int rootfd, const char *dest, bool dir, nook_error_t *err);
+
 int mount_parse_options (char **options, size_t n, struct nook_mount_flags *out, nook_error_t *err);
 
 /* What a config mount asks of idmapping, for nook_idmap_prepare: the

@@ -11,7 +11,9 @@ setup() {
 	IMG=$TEST_TMP/img
 	# A counter that lives only in the shell's memory, written out each tick:
 	# after a restore it goes on from where it was, not from 1.
-	set_args sh -c 'i=0; while :; do i=$((i+1)); echo $i >/host/c; sleep 0.05; done'
+	# The value goes to /host/c by rename, so /host/c is never seen empty
+	# (a dump can land between the truncating open and the write).
+	set_args sh -c 'i=0; while :; do i=$((i+1)); echo $i >/host/c.new; mv /host/c.new /host/c; sleep 0.05; done'
 }
 
 teardown() {
@@ -30,16 +32,35 @@ counter() {
 	echo "$v"
 }
 
-# wait_counter_above N [DIR]: until the counter passes N (5 s).
+# wait_counter_above N [DIR]: until the counter passes N (20 s: restores
+# run slowly on a loaded machine).
 wait_counter_above() {
-	local n=$1 dir=${2:-$HOSTDIR} tries=100 v=0
+	local n=$1 dir=${2:-$HOSTDIR} tries=400 v=0
 	while [ "$tries" -gt 0 ]; do
 		v=$(cat "$dir/c" 2>/dev/null) || v=0
-		[ "${v:-0}" -gt "$n" ] && return 0
+		[ "${v:-0}" -gt "$n" ] 2>/dev/null && return 0
 		sleep 0.05
 		tries=$((tries - 1))
 	done
 	fail "counter in $dir is $v, expected more than $n"
+}
+
+# checkpoint_for_copies NAME...: checkpoint --leave-running of the frozen
+# container, and a bundle copy per NAME made before it thaws: each copy's
+# /host then holds /host/c as it was at the dump (a dump taken during
+# `echo >/host/c` has it open, and CRIU wants it back with that size).
+checkpoint_for_copies() {
+	local n st err
+	run_nook pause "$ID"
+	[ "$status" -eq 0 ] || fail "pause: $stderr"
+	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
+	st=$status err=$stderr
+	for n; do
+		copy_bundle "$n"
+	done
+	run_nook resume "$ID"
+	[ "$st" -eq 0 ] || fail "checkpoint: $err"
+	[ "$status" -eq 0 ] || fail "resume: $stderr"
 }
 
 start_counter() {
@@ -97,13 +118,11 @@ copy_bundle() {
 
 @test "checkpoint --leave-running keeps the container; its copy runs beside it" {
 	start_counter
-	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
-	assert_success
+	checkpoint_for_copies copy
 	[ "$(status_of "$ID")" = running ]
-	local at=$(counter)
+	local at=$(counter "$TEST_TMP/copy.host")
 	wait_counter_above "$at"
 
-	copy_bundle copy
 	run_nook restore -d --image-path "$IMG" --work-path "$TEST_TMP/work" \
 		--bundle "$TEST_TMP/copy" "$ID-copy"
 	[ "$status" -eq 0 ] || fail "restore: $stderr"
@@ -114,7 +133,7 @@ copy_bundle() {
 }
 
 @test "restore in the foreground waits, exits with the container's status and deletes it" {
-	set_args sh -c 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >/host/c; sleep 0.05; done; exit 7'
+	set_args sh -c 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >/host/c.new; mv /host/c.new /host/c; sleep 0.05; done; exit 7'
 	run_nook run -d --bundle "$BUNDLE" "$ID"
 	assert_success
 	wait_counter_above 3
@@ -214,11 +233,9 @@ copy_bundle() {
 
 @test "a blank network namespace is made anew on restore with lo up; a changeable one is dumped" {
 	start_counter
-	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
-	assert_success
+	checkpoint_for_copies copy
 	# no CAP_NET_ADMIN, /proc/sys read-only, only lo: nothing to dump
 	[ -f "$IMG/nook-blank-netns" ] || fail "the default container's netns was not taken as blank"
-	copy_bundle copy
 	run_nook restore -d --image-path "$IMG" --bundle "$TEST_TMP/copy" "$ID-copy"
 	assert_success
 	run nook exec "$ID-copy" cat /sys/class/net/lo/flags
@@ -248,9 +265,7 @@ copy_bundle() {
 @test "each restored copy gets the hostname of its own bundle" {
 	update_config '.hostname = "original"'
 	start_counter
-	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
-	assert_success
-	copy_bundle copy
+	checkpoint_for_copies copy
 	CONFIG=$TEST_TMP/copy/config.json update_config '.hostname = "copy-1"'
 	run_nook restore -d --image-path "$IMG" --bundle "$TEST_TMP/copy" "$ID-copy"
 	assert_success
@@ -262,17 +277,15 @@ copy_bundle() {
 
 @test "CRIU's version and kernel probes are asked once and kept in the state root" {
 	start_counter
-	run_nook checkpoint --leave-running --image-path "$IMG" "$ID"
-	assert_success
+	checkpoint_for_copies c1 c2
 	[ -f "$ROOT/.criu-version" ] || fail "no version cache in $ROOT"
 	# CRIU caches its kernel probes only on a tmpfs /run; where /run is not
 	# one, nook keeps the cache for the restore helper.
 	local n
 	for n in 1 2; do
-		copy_bundle "c$n"
 		run_nook restore -d --image-path "$IMG" --work-path "$TEST_TMP/w$n" \
 			--bundle "$TEST_TMP/c$n" "$ID-c$n"
-		assert_success
+		[ "$status" -eq 0 ] || fail "restore $n: $stderr"
 	done
 	if [ "$(stat -f -c %T /run)" != tmpfs ]; then
 		[ -s "$ROOT/.criu-kdat" ] || fail "no kdat cache in $ROOT"
