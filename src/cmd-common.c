@@ -51,7 +51,11 @@ nook_check_positional (const char *cmd, int argc, char **argv, int want, const c
 int
 nook_option_error (const char *cmd, int c, char **argv)
 {
-  const char *opt = argv[optind - 1];
+  /* A short option's letter is in optopt (optind may still be on its
+   * word); a long one is the word before optind. */
+  char letter[3] = { '-', (char) optopt, '\0' };
+  const char *prev = optind > 0 ? argv[optind - 1] : "";
+  const char *opt = strncmp (prev, "--", 2) != 0 && optopt > 0 && optopt < 256 ? letter : prev;
   if (c == ':')
     return nook_usage_error (cmd, "option `%s` needs a value", opt);
   return nook_usage_error (cmd, "unknown option `%s` (see nook %s --help)", opt, cmd);

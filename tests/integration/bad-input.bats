@@ -189,6 +189,22 @@ load helpers
 	[[ $stderr == *bogus-flag* ]] || fail "error does not name the flag: $stderr"
 }
 
+# nook-specific: the error names the option as given, short or long.
+@test "bad input: an unknown short flag, and options without their value" {
+	# first in a cluster: getopt is still on that word
+	run_nook run -Zd --bundle "$BUNDLE" "$ID"
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"unknown option \`-Z\`"* ]] || fail "$stderr"
+	run_nook create --bundle
+	assert_failure
+	[[ $stderr == *"option \`--bundle\` needs a value"* ]] || fail "$stderr"
+	run_nook create -b
+	assert_failure
+	[[ $stderr == *"option \`-b\` needs a value"* ]] || fail "$stderr"
+	assert_nothing_left
+}
+
 # nook-specific: runc prints its usage text.
 @test "bad input: a missing container id" {
 	run_nook create --bundle "$BUNDLE"
