@@ -21,7 +21,7 @@
 #include <poll.h>
 #include <unistd.h>
 #include <limits.h>
-#include <criu/criu.h>
+#include "libcriu.h"
 #include "criu.h"
 #include "cgroup.h"
 #include "mount.h"

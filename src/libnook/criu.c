@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
-#include <criu/criu.h>
+#include "libcriu.h"
 #include "criu.h"
 #include "utils.h"
 
@@ -225,6 +225,8 @@ open_dir (const char *path, bool create, const char *what, nook_error_t *err)
 static int
 new_opts (criu_opts **out, nook_error_t *err)
 {
+  if (nook_libcriu_load (err) < 0)
+    return -1;
   if (criu_local_init_opts (out) < 0)
     return nook_make_error (err, ENOMEM, "libcriu: init options");
   if (criu_local_set_service_binary (*out, criu_binary ()) < 0)
