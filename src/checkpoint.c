@@ -65,11 +65,9 @@ usage (void)
           "  --manage-cgroups-mode MODE soft (default), full, strict or ignore\n"
           "  --empty-ns network         do not dump the network namespace's contents\n"
           "  --auto-dedup               free image pages already in the parent\n"
-          "  --lazy-pages               leave memory to be fetched on demand (needs\n"
-          "                             --page-server)\n"
+          "  --lazy-pages               not supported yet (an error that says why)\n"
           "  --page-server ADDR:PORT    send memory pages to a CRIU page server\n"
-          "  --status-fd FD             with --lazy-pages: CRIU writes a byte here when\n"
-          "                             the page server is ready\n"
+          "  --status-fd FD             only with --lazy-pages (an error)\n"
           "  -h, --help                 print this help\n\n"
           "The CRIU binary is `criu` on PATH, or $NOOK_CRIU.\n");
 }

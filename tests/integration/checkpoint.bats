@@ -410,9 +410,9 @@ copy_bundle() {
 	run_nook checkpoint --image-path "$IMG" --manage-cgroups-mode bogus "$ID"
 	assert_failure
 	[[ $stderr == *"--manage-cgroups-mode"* ]]
-	run_nook checkpoint --image-path "$IMG" --lazy-pages "$ID"
+	run_nook checkpoint --image-path "$IMG" --lazy-pages --page-server 127.0.0.1:1 "$ID"
 	assert_failure
-	[[ $stderr == *"--lazy-pages"* ]]
+	[[ $stderr == *"--lazy-pages: not supported yet"* ]] || fail "$stderr"
 	run_nook checkpoint --image-path "$IMG" --status-fd 1 "$ID"
 	assert_failure
 	[[ $stderr == *"--status-fd"* ]]
@@ -426,6 +426,45 @@ copy_bundle() {
 	assert_failure
 	[[ $stderr == *"--no-pivot"* ]]
 	assert_nothing_left_of "$ID-r"
+	run_nook restore -d --lazy-pages --image-path "$IMG" --bundle "$BUNDLE" "$ID-r"
+	assert_failure
+	[[ $stderr == *"--lazy-pages: not supported yet"* ]] || fail "$stderr"
+	assert_nothing_left_of "$ID-r"
+}
+
+@test "checkpoint --page-server sends the memory to a CRIU page server; merged, it restores" {
+	local pages=$TEST_TMP/pages port=$((20000 + RANDOM % 20000)) ps
+	mkdir -p "$pages"
+	start_counter
+	criu page-server --images-dir "$pages" --port "$port" -o "$pages/ps.log" 3>&- &
+	ps=$!
+	# until it listens
+	for _ in $(seq 50); do
+		grep -q ":$(printf '%04X' "$port") " /proc/net/tcp 2>/dev/null && break
+		sleep 0.1
+	done
+	run_nook checkpoint --image-path "$IMG" --page-server "127.0.0.1:$port" "$ID"
+	wait "$ps" || true
+	assert_success
+	# The memory went to the page server, the rest to the image dir.
+	ls "$pages"/pages-*.img >/dev/null || fail "no pages at the page server"
+	! ls "$IMG"/pages-*.img >/dev/null 2>&1 || fail "pages in the image dir too"
+	local at=$(counter)
+	cp "$pages"/pagemap-*.img "$pages"/pages-*.img "$IMG/"
+	set_cgroup "$ID-r"
+	run_nook restore -d --image-path "$IMG" --work-path "$TEST_TMP/work" --bundle "$BUNDLE" "$ID-r"
+	assert_success
+	wait_counter_above "$at"
+}
+
+@test "checkpoint --page-server with nothing listening fails and leaves the container running" {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" --page-server "127.0.0.1:1" "$ID"
+	assert_failure
+	[ "$(status_of "$ID")" = running ]
+	run_nook checkpoint --image-path "$IMG" --page-server "no-port" "$ID"
+	assert_failure
+	[[ $stderr == *"--page-server must be ADDRESS:PORT"* ]] || fail "$stderr"
 }
 
 @test "pre-dump, then a dump on top of it, restores (or a named error without soft-dirty)" {
