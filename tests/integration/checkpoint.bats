@@ -262,6 +262,24 @@ copy_bundle() {
 	(( output & 1 )) || fail "lo is down after a full netns restore (flags $output)"
 }
 
+@test "checkpoint --empty-ns network leaves the netns out even when the container could change it" {
+	# With CAP_NET_ADMIN nook would dump the namespace in full (above);
+	# --empty-ns network says it may be left out: restore makes a new one.
+	with_caps CAP_NET_ADMIN
+	start_counter
+	run_nook checkpoint --empty-ns network --image-path "$IMG" "$ID"
+	assert_success
+	[ -f "$IMG/nook-blank-netns" ] || fail "the netns was dumped despite --empty-ns network"
+	local at=$(counter)
+	set_cgroup "$ID-r"
+	run_nook restore -d --image-path "$IMG" --work-path "$TEST_TMP/work" --bundle "$BUNDLE" "$ID-r"
+	assert_success
+	wait_counter_above "$at"
+	run nook exec "$ID-r" cat /sys/class/net/lo/flags
+	assert_success
+	(( output & 1 )) || fail "lo is down in the new netns (flags $output)"
+}
+
 @test "each restored copy gets the hostname of its own bundle" {
 	update_config '.hostname = "original"'
 	start_counter
