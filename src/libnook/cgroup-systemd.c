@@ -1086,8 +1086,15 @@ int
 cgroup_systemd_new (const char *id, const char *cgroups_path, struct nook_cgroup **out,
                     nook_error_t *err)
 {
-  struct systemd_cg *s = xmalloc0 (sizeof (*s));
+  struct systemd_cg *s;
 
+  /* The system manager takes transient units from root only; a user's own
+   * manager (the session bus) is not driven yet. */
+  if (geteuid () != 0)
+    return nook_make_error (err, 0, "the systemd cgroup driver needs root (units in a user's own "
+                            "systemd manager are not supported yet): use the cgroupfs driver "
+                            "with a delegated cgroup");
+  s = xmalloc0 (sizeof (*s));
   s->id = id ? xstrdup (id) : NULL;
   if (parse_cgroups_path (s, id, cgroups_path, err) < 0 || resolve_cgroup (s, err) < 0
       || check_systemd (err) < 0 || detect_v2 (&s->v2, err) < 0

@@ -279,6 +279,14 @@ $RL_GID"
 	assert_output 67108864
 }
 
+@test "rootless: the systemd cgroup driver is refused with the reason" {
+	run_unook --systemd-cgroup create --bundle "$BUNDLE" "$ID"
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"systemd cgroup driver needs root"* ]] || fail "$stderr"
+	assert_nothing_left
+}
+
 @test "rootless: additionalGids with only the own gid mapped are a clear error" {
 	update_config '.process.user.additionalGids = [5]'
 	run_unook run --bundle "$BUNDLE" "$ID"
