@@ -10,17 +10,32 @@ RL_USER=nook-rootless
 
 setup_file() {
 	# The cgroup v2 VM's /etc/passwd and /etc/sub[ug]id have the user.
+	local f
 	if ! id -u "$RL_USER" >/dev/null 2>&1; then
-		# -M: no home; useradd also gives the user /etc/subuid and
-		# /etc/subgid ranges (Debian's login.defs), which newuidmap reads.
+		# useradd gives a new user /etc/subuid and /etc/subgid ranges
+		# (Debian's login.defs), which newuidmap reads, only when those
+		# files exist (Debian's passwd package makes them empty).
+		for f in /etc/subuid /etc/subgid; do
+			if [ ! -e "$f" ]; then
+				touch "$f"
+				echo "$f" >>"$BATS_FILE_TMPDIR/created-files"
+			fi
+		done
+		# -M: no home
 		useradd -M -s /usr/sbin/nologin "$RL_USER"
 		touch "$BATS_FILE_TMPDIR/created-user"
 	fi
 }
 
 teardown_file() {
+	local f
 	if [ -f "$BATS_FILE_TMPDIR/created-user" ]; then
 		userdel "$RL_USER"
+	fi
+	if [ -f "$BATS_FILE_TMPDIR/created-files" ]; then
+		while read -r f; do
+			[ -s "$f" ] || rm -f "$f"
+		done <"$BATS_FILE_TMPDIR/created-files"
 	fi
 }
 
