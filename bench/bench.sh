@@ -144,24 +144,10 @@ done
 
 # ---- report ----
 
-echo
-printf '%-10s %-6s %10s %10s\n' scenario runtime "p50 (ms)" "p90 (ms)"
-declare -A P50
-for scenario in "${SCENARIOS[@]}"; do
-	for rt in "${RUNTIMES[@]}"; do
-		read -r med p90 < <(stats "$work/samples/$rt/$scenario")
-		P50[$scenario.$rt]=$med
-		printf '%-10s %-6s %10s %10s\n' "$scenario" "$rt" "$med" "$p90"
-	done
-done
-echo
-printf '%-10s %12s %12s   %s\n' scenario "nook/crun" "nook/runc" "goal: nook/crun <= 0.80"
-for scenario in "${SCENARIOS[@]}"; do
-	awk -v s="$scenario" -v n="${P50[$scenario.nook]}" -v c="${P50[$scenario.crun]}" \
-		-v r="${P50[$scenario.runc]}" 'BEGIN {
-			printf "%-10s %12.2f %12.2f   %s\n", s, n / c, n / r, (n / c <= 0.8) ? "met" : "NOT met"
-		}'
-done
+sample_file() { # SCENARIO RUNTIME
+	echo "$work/samples/$2/$1"
+}
+report sample_file crun-0.8 "${SCENARIOS[@]}"
 
 if [ -n "${SAMPLES_DIR:-}" ]; then
 	mkdir -p "$SAMPLES_DIR"

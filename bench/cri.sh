@@ -139,24 +139,10 @@ if [ -t 2 ]; then echo >&2; fi
 # ---- report ----
 
 SCENARIOS=(cri-container cri-pod ctr-run)
-echo
-printf '%-14s %-6s %10s %10s\n' scenario runtime "p50 (ms)" "p90 (ms)"
-declare -A P50
-for scenario in "${SCENARIOS[@]}"; do
-	for rt in "${RUNTIMES[@]}"; do
-		read -r med p90 < <(stats "$samples/$scenario/${HANDLER[$rt]}")
-		P50[$scenario.$rt]=$med
-		printf '%-14s %-6s %10s %10s\n' "$scenario" "$rt" "$med" "$p90"
-	done
-done
-echo
-printf '%-14s %10s %10s   %s\n' scenario "nook/crun" "nook/runc" "goal: nook the fastest"
-for scenario in "${SCENARIOS[@]}"; do
-	awk -v s="$scenario" -v n="${P50[$scenario.nook]}" -v c="${P50[$scenario.crun]}" \
-		-v r="${P50[$scenario.runc]}" 'BEGIN {
-			printf "%-14s %10.2f %10.2f   %s\n", s, n / c, n / r, (n <= c && n <= r) ? "met" : "NOT met"
-		}'
-done
+sample_file() { # SCENARIO RUNTIME
+	echo "$samples/$1/${HANDLER[$2]}"
+}
+report sample_file fastest "${SCENARIOS[@]}"
 
 if [ -n "${SAMPLES_DIR:-}" ]; then
 	mkdir -p "$SAMPLES_DIR"

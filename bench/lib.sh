@@ -41,3 +41,40 @@ stats() {
 			printf "%.2f %.2f\n", m / 1000, p / 1000
 		}'
 }
+
+# report SAMPLE_FN GOAL SCENARIO...: for nook, crun and runc, each
+# scenario's p50 and p90 (`SAMPLE_FN SCENARIO RUNTIME` prints the path of
+# its samples), then nook/crun and nook/runc of the p50s and whether GOAL
+# holds: "crun-0.8" (nook at most 0.8 x crun) or "fastest" (nook the
+# fastest of the three).
+report() {
+	local fn=$1 goal=$2 w=10 s rt med p90 text
+	local -A p50
+	shift 2
+	for s; do
+		((${#s} > w)) && w=${#s}
+	done
+	echo
+	printf "%-${w}s %-6s %10s %10s\n" scenario runtime "p50 (ms)" "p90 (ms)"
+	for s; do
+		for rt in nook crun runc; do
+			read -r med p90 < <(stats "$("$fn" "$s" "$rt")")
+			p50[$s.$rt]=$med
+			printf "%-${w}s %-6s %10s %10s\n" "$s" "$rt" "$med" "$p90"
+		done
+	done
+	case $goal in
+	crun-0.8) text="goal: nook/crun <= 0.80" ;;
+	fastest) text="goal: nook the fastest" ;;
+	*) die "report: unknown goal $goal" ;;
+	esac
+	echo
+	printf "%-${w}s %12s %12s   %s\n" scenario "nook/crun" "nook/runc" "$text"
+	for s; do
+		awk -v w="$w" -v g="$goal" -v s="$s" -v n="${p50[$s.nook]}" -v c="${p50[$s.crun]}" \
+			-v r="${p50[$s.runc]}" 'BEGIN {
+				ok = (g == "fastest") ? (n <= c && n <= r) : (n / c <= 0.8)
+				printf "%-*s %12.2f %12.2f   %s\n", w, s, n / c, n / r, ok ? "met" : "NOT met"
+			}'
+	done
+}

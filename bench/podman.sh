@@ -167,21 +167,10 @@ for rt in "${RUNTIMES[@]}"; do
 done
 
 # ---- report ----
-# stats FILE: "median p90" in milliseconds.
-
-echo
-printf '%-18s %-6s %10s %10s\n' scenario runtime "p50 (ms)" "p90 (ms)"
-declare -A P50
-for rt in "${RUNTIMES[@]}"; do
-	read -r med p90 < <(stats "$work/samples/$rt/run")
-	P50[$rt]=$med
-	printf '%-18s %-6s %10s %10s\n' "podman-run-rm" "$rt" "$med" "$p90"
-done
-echo
-printf '%-18s %12s %12s   %s\n' scenario "nook/crun" "nook/runc" "goal: nook fastest"
-awk -v n="${P50[nook]}" -v c="${P50[crun]}" -v r="${P50[runc]}" 'BEGIN {
-	printf "%-18s %12.2f %12.2f   %s\n", "podman-run-rm", n / c, n / r, (n <= c && n <= r) ? "met" : "NOT met"
-}'
+sample_file() { # SCENARIO RUNTIME
+	echo "$work/samples/$2/run"
+}
+report sample_file fastest podman-run-rm
 
 if [ -n "${SAMPLES_DIR:-}" ]; then
 	mkdir -p "$SAMPLES_DIR"

@@ -88,30 +88,31 @@ static const enum nook_container_status any_but_creating[] = {
 
 /* ---------------------------------------------------------- pause */
 
-int
-nook_container_pause (const char *root, const char *id, nook_error_t *err)
+/* pause (frozen) or resume a container in one of the n_ok statuses. */
+static int
+set_frozen (const char *root, const char *id, bool frozen, const enum nook_container_status *ok,
+            size_t n_ok, nook_error_t *err)
 {
   struct target t;
   int ret;
 
-  if (target_open (root, id, true, "pause", pausable, N_ELEMENTS (pausable), &t, err) < 0)
+  if (target_open (root, id, true, frozen ? "pause" : "resume", ok, n_ok, &t, err) < 0)
     return -1;
-  ret = nook_cgroup_freeze (t.cg, true, err);
+  ret = nook_cgroup_freeze (t.cg, frozen, err);
   target_release (&t);
   return ret;
 }
 
 int
+nook_container_pause (const char *root, const char *id, nook_error_t *err)
+{
+  return set_frozen (root, id, true, pausable, N_ELEMENTS (pausable), err);
+}
+
+int
 nook_container_resume (const char *root, const char *id, nook_error_t *err)
 {
-  struct target t;
-  int ret;
-
-  if (target_open (root, id, true, "resume", paused, N_ELEMENTS (paused), &t, err) < 0)
-    return -1;
-  ret = nook_cgroup_freeze (t.cg, false, err);
-  target_release (&t);
-  return ret;
+  return set_frozen (root, id, false, paused, N_ELEMENTS (paused), err);
 }
 
 /* ---------------------------------------------------------- ps */

@@ -46,18 +46,6 @@ nook_list() {
 	"$NOOK_BINARY" --root "$NOOK_ROOT/$CTRD_NS" list "$@"
 }
 
-# wait_task_status ID STATUS: until `ctr tasks ls` shows STATUS.
-wait_task_status() {
-	local tries=200 got=
-	while [ "$tries" -gt 0 ]; do
-		got=$(ctrd tasks ls | awk -v id="$1" '$1 == id {print $3}')
-		[ "$got" = "$2" ] && return 0
-		sleep 0.05
-		tries=$((tries - 1))
-	done
-	fail "task $1: status '$got', expected '$2'"
-}
-
 @test "containerd: ctr run with nook captures the container's output" {
 	run ctr_run --rm "$IMAGE" "$CID" sh -c 'echo "hello from $(cat /etc/hostname)"; echo "pid $$"; echo err >&2; exit 3'
 	assert_equal "$status" 3

@@ -110,18 +110,6 @@ wait_count_above() { # ID N
 	fail "task $1: count is '$v', expected more than $2"
 }
 
-# wait_task_status ID STATUS: until `ctr tasks ls` shows STATUS.
-wait_task_status() {
-	local tries=200 got=
-	while [ "$tries" -gt 0 ]; do
-		got=$(ctrd tasks ls | awk -v id="$1" '$1 == id {print $3}')
-		[ "$got" = "$2" ] && return 0
-		sleep 0.05
-		tries=$((tries - 1))
-	done
-	fail "task $1: status '$got', expected '$2'"
-}
-
 task_pid() {
 	ctrd tasks ls | awk -v id="$1" '$1 == id {print $2}'
 }
