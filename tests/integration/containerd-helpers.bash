@@ -321,10 +321,35 @@ ctrd_teardown_file() {
 $CTRD_LEFT"
 }
 
-# ctrd_dump: the end of the daemon's log, for a failing test.
+# ctrd_dump: for a failing test, before anything is cleaned: every process
+# under our shims with the kernel function it waits in (a hung runtime call
+# shows here), what nook knows, the runtime's own log lines, and the end of
+# the daemon's log.
 ctrd_dump() {
+	local shim pid
+	echo "--- processes under the shims (pid ppid state wchan elapsed args)"
+	for shim in $(ctrd_shim_pids); do
+		for pid in $shim $(ctrd_descendants "$shim"); do
+			ps -o pid=,ppid=,stat=,wchan:24=,etime=,args= -p "$pid" 2>/dev/null || true
+		done
+	done
+	echo "--- nook list (every namespace's root)"
+	for d in "$NOOK_ROOT"/*/; do
+		[ -d "$d" ] && "$NOOK_BINARY" --root "$d" list 2>&1
+	done
+	echo "--- the runtime's log lines (last 20)"
+	cat "$CTRD_TMP"/state/io.containerd.runtime.v2.task/*/*/log.json 2>/dev/null | tail -n 20
 	echo "--- containerd log (last 40 lines)"
 	tail -n 40 "$CTRD_TMP/containerd.log"
+}
+
+# ctrd_descendants PID: every descendant of PID, parents first.
+ctrd_descendants() {
+	local child
+	for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		echo "$child"
+		ctrd_descendants "$child"
+	done
 }
 
 # wait_task_status ID STATUS: until `ctr tasks ls` shows STATUS.

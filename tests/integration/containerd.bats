@@ -25,13 +25,10 @@ setup() {
 }
 
 teardown() {
+	[ -n "${BATS_TEST_COMPLETED:-}" ] || ctrd_dump
 	ctrd tasks kill -s SIGKILL "$CID" >/dev/null 2>&1 || true
 	ctrd tasks delete -f "$CID" >/dev/null 2>&1 || true
 	ctrd containers delete "$CID" >/dev/null 2>&1 || true
-	if [ -n "${BATS_TEST_COMPLETED:-}" ]; then
-		return 0
-	fi
-	ctrd_dump
 }
 
 # ctr_run ARGS...: `ctr run` with nook as the runtime binary, nook's --root

@@ -33,12 +33,8 @@ setup() {
 }
 
 teardown() {
+	[ -n "${BATS_TEST_COMPLETED:-}" ] || ctrd_dump
 	ctrd_cri_remove_all
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		ctrd_dump
-		echo "--- nook's log lines"
-		cat "$CTRD_TMP"/state/io.containerd.runtime.v2.task/k8s.io/*/log.json 2>/dev/null | tail -n 20
-	fi
 	# nothing of this test may be left in nook's state or the cgroups
 	local left
 	left=$(nook_list -q; find /sys/fs/cgroup/*/"$CTRD_CGROUP" -mindepth 1 -type d 2>/dev/null)

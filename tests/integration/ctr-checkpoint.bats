@@ -54,6 +54,11 @@ setup() {
 
 teardown() {
 	local id img f
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		ctrd_dump
+		echo "--- nook calls (last 5)"
+		tail -n 5 "$CTRD_TMP/calls.log" 2>/dev/null | sed 's/^--root [^ ]* --log [^ ]* --log-format json //' || true
+	fi
 	for id in $(ctrd containers ls -q 2>/dev/null | grep "^$CID"); do
 		ctrd tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
 		ctrd tasks delete -f "$id" >/dev/null 2>&1 || true
@@ -67,12 +72,6 @@ teardown() {
 	for f in /run/containerd/fifo/*/"$CID"*-std*; do
 		if [ -p "$f" ]; then rm -f "$f"; rmdir "${f%/*}" 2>/dev/null || true; fi
 	done
-	if [ -n "${BATS_TEST_COMPLETED:-}" ]; then
-		return 0
-	fi
-	ctrd_dump
-	echo "--- nook calls (last 5)"
-	tail -n 5 "$CTRD_TMP/calls.log" 2>/dev/null | sed 's/^--root [^ ]* --log [^ ]* --log-format json //' || true
 }
 
 # run_counter ID: a detached task (nook through the wrapper) counting in
