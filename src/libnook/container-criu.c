@@ -985,7 +985,8 @@ run_helper (struct restore_ctx *x, nook_error_t *err)
     }
   close (steal_fd (&go[0]));
   close (steal_fd (&result[1]));
-  if (nook_cgroup_enter (x->cg, x->helper, res, err) < 0)
+  if (nook_status_write_cgroup (x->dirfd, x->cg->manager, x->cg->path, err) < 0
+      || nook_cgroup_enter (x->cg, x->helper, res, err) < 0)
     goto out;
   x->cgroup_entered = true;
   if (write (go[1], "1", 1) != 1)

@@ -338,7 +338,9 @@ parent_drive_init (struct create_ctx *c, nook_error_t *err)
 
   if (nook_write_id_maps (c->pid, c->cfg->linux, &c->ns, err) < 0)
     return -1;
-  if (c->cg && nook_cgroup_enter (c->cg, c->pid, res, err) < 0)
+  if (c->cg
+      && (nook_status_write_cgroup (c->dirfd, c->cg->manager, c->cg->path, err) < 0
+          || nook_cgroup_enter (c->cg, c->pid, res, err) < 0))
     return -1;
   c->cgroup_entered = c->cg != NULL;
   if (nook_sync_send (c->sync[0], NOOK_SYNC_PARENT_SETUP_DONE, err) < 0)

@@ -18,6 +18,10 @@
 #include "utils.h"
 
 #define STATUS_FILE "status.json"
+/* The cgroup a create or restore is about to make, written before the
+ * first directory exists: a create killed before status.json leaves a
+ * "creating" container whose cgroups delete can still find. */
+#define CGROUP_FILE "cgroup.json"
 
 static const char *const status_names[] = {
   [NOOK_STATUS_CREATING] = "creating",
@@ -159,6 +163,26 @@ nook_status_write (int dirfd, const struct nook_status *st, nook_error_t *err)
   return ret;
 }
 
+int
+nook_status_write_cgroup (int dirfd, const char *manager, const char *path, nook_error_t *err)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  const unsigned char *buf;
+  size_t len;
+  int ret;
+
+  yajl_gen_map_open (g);
+  gen_string (g, "cgroupManager", manager);
+  gen_string (g, "cgroupPath", path);
+  yajl_gen_map_close (g);
+  yajl_gen_get_buf (g, &buf, &len);
+  /* A new file, not a rename over one: no flush on ext4.  A torn write
+   * (create killed mid-way) reads back as no record. */
+  ret = write_file_at (dirfd, CGROUP_FILE, buf, len, 0600, err);
+  yajl_gen_free (g);
+  return ret;
+}
+
 static char *
 tree_string (yajl_val root, const char *key)
 {
@@ -224,6 +248,34 @@ nook_status_write_ready (int dirfd, struct nook_status *st, nook_error_t *err)
   return r;
 }
 
+/* cgroup.json of a container still (or forever) "creating"; absent or
+ * torn means no cgroup was made yet. */
+static void
+read_cgroup_record (int dirfd, struct nook_status *st)
+{
+  cleanup_free char *data = NULL;
+  nook_error_t ignored = NULL;
+  yajl_val root;
+
+  if (read_all_file_at (dirfd, CGROUP_FILE, &data, NULL, &ignored) < 0)
+    {
+      nook_error_release (&ignored);
+      return;
+    }
+  root = yajl_tree_parse (data, NULL, 0);
+  if (root == NULL)
+    return;
+  st->cgroup_manager = tree_string (root, "cgroupManager");
+  st->cgroup_path = tree_string (root, "cgroupPath");
+  if (st->cgroup_manager == NULL || st->cgroup_path == NULL)
+    {
+      free (st->cgroup_manager);
+      free (st->cgroup_path);
+      st->cgroup_manager = st->cgroup_path = NULL;
+    }
+  yajl_tree_free (root);
+}
+
 int
 nook_status_read (int dirfd, const char *id, struct nook_status *st, nook_error_t *err)
 {
@@ -239,6 +291,7 @@ nook_status_read (int dirfd, const char *id, struct nook_status *st, nook_error_
         {
           nook_error_release (err);
           st->id = xstrdup (id);
+          read_cgroup_record (dirfd, st);
           return 0;
         }
       return nook_error_wrap (err, "read state of container `%s`", id);

@@ -4,6 +4,9 @@
  *                          cgroup, annotations), written once (tmp + rename)
  *                          when create has finished; until then the
  *                          container is "creating"
+ * <root>/<id>/cgroup.json  the cgroup manager and path, written by create
+ *                          and restore before the cgroup is made: delete of
+ *                          a create that died before status.json removes it
  * <root>/<id>/config.json  the config the container was created with (hooks
  *                          for start and delete, defaults for exec)
  * <root>/<id>/exec.sock    exists between create and start: a unix socket
@@ -69,6 +72,10 @@ int nook_status_write (int dirfd, const struct nook_status *st, nook_error_t *er
  * per container: a second write would replace the file, and ext4 flushes
  * data on rename-over-existing (auto_da_alloc), a millisecond each. */
 int nook_status_write_ready (int dirfd, struct nook_status *st, nook_error_t *err);
+/* Record the cgroup about to be made (cgroup.json), for a create that
+ * dies before nook_status_write_ready. */
+int nook_status_write_cgroup (int dirfd, const char *manager, const char *path,
+                              nook_error_t *err);
 int nook_status_read (int dirfd, const char *id, struct nook_status *st, nook_error_t *err);
 void nook_status_free (struct nook_status *st);
 

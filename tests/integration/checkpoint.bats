@@ -412,6 +412,34 @@ copy_bundle() {
 	wait_counter_above "$at"
 }
 
+# A restore killed after it made the cgroup (here while CRIU starts, through
+# a wrapper that waits when run from the container's cgroup): the copy stays
+# "creating", and delete kills what is in that cgroup and removes it.
+@test "a restore killed after making its cgroup leaves nothing once deleted" {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	cat >"$TEST_TMP/slow-criu" <<EOS
+#!/bin/sh
+if grep -q "/$ID\$" /proc/self/cgroup; then echo \$\$ >"$TEST_TMP/criu.pid"; exec sleep 600; fi
+exec $(command -v criu) "\$@"
+EOS
+	chmod +x "$TEST_TMP/slow-criu"
+	NOOK_CRIU=$TEST_TMP/slow-criu "$NOOK_BINARY" --root "$ROOT" restore -d --image-path "$IMG" \
+		--bundle "$BUNDLE" "$ID" </dev/null >"$TEST_TMP/restore.out" 2>"$TEST_TMP/restore.err" 3>&- &
+	local restore=$!
+	wait_for_file "$TEST_TMP/criu.pid" || fail "restore: $(cat "$TEST_TMP/restore.err")"
+	[ -d "$(cgroup_dir memory)" ] || fail "no cgroup while CRIU starts"
+	kill -KILL "$restore"
+	wait "$restore" || true
+	assert_equal "$(status_of "$ID")" creating
+	run_nook delete "$ID"
+	assert_success
+	run process_alive "$(cat "$TEST_TMP/criu.pid")"
+	assert_failure
+	assert_nothing_left_of "$ID"
+}
+
 @test "a failed dump leaves the container running" {
 	start_counter
 	# A pre-dump's parent that does not exist: CRIU refuses.

@@ -98,3 +98,25 @@ assert_container_gone() { # ID PID
 	assert_equal "$(status_of "$ID-b")" created
 	[ -d "$(cgroup_dir memory "$ID-b")" ]
 }
+
+# A create killed after it made the cgroup, before it wrote its state (here
+# while a createRuntime hook runs): the container stays "creating", and
+# delete finds and removes its cgroups from the record create wrote first.
+@test "delete: a create killed after making its cgroup leaves nothing once deleted" {
+	update_config '.hooks.createRuntime = [{"path": "/bin/sh",
+		"args": ["sh", "-c", "echo $$ >\($dir)/hook.pid; exec sleep 600"]}]' --arg dir "$HOSTDIR"
+	"$NOOK_BINARY" --root "$ROOT" create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1 3>&- &
+	local create=$!
+	wait_for_file "$HOSTDIR/hook.pid"
+	local hook
+	hook=$(cat "$HOSTDIR/hook.pid")
+	[ -d "$(cgroup_dir memory)" ] || fail "no cgroup while the hook runs"
+	kill -KILL "$create"
+	wait "$create" || true
+	kill -KILL "$hook"
+	assert_equal "$(status_of "$ID")" creating
+	[ -d "$(cgroup_dir memory)" ]
+	run_nook delete "$ID"
+	assert_success
+	assert_container_gone "$ID"
+}
