@@ -11,7 +11,8 @@ PACKAGES="
 	iproute2 procps util-linux bsdutils
 	crun runc hyperfine
 	qemu-system-x86 linux-image-amd64 cpio systemd dbus
-	uidmap podman containerd iptables python3-grpcio python3-protobuf protobuf-compiler
+	uidmap podman containerd containernetworking-plugins iptables
+	python3-grpcio python3-protobuf protobuf-compiler
 "
 
 if [ "$(id -u)" -ne 0 ]; then

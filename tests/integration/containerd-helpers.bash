@@ -46,6 +46,8 @@ ctrd_require() {
 	command -v gzip >/dev/null || missing="$missing gzip"
 	if [ "${1:-}" = cri ]; then
 		command -v protoc >/dev/null || missing="$missing protobuf-compiler"
+		[ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] ||
+			missing="$missing containernetworking-plugins"
 		"$CTRD_PYTHON" -c 'import grpc, google.protobuf' 2>/dev/null ||
 			missing="$missing python3-grpcio python3-protobuf"
 	fi
@@ -113,6 +115,8 @@ state = "$t/state"
   restrict_oom_score_adj = true
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
+  # pods with their own network: the netns files go under our state dir
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$t/cni-conf"
@@ -126,10 +130,37 @@ state = "$t/state"
 EOF
 	echo >>"$t/config.toml"
 	ctrd_runtime_entry nook "$NOOK_BINARY" >>"$t/config.toml"
+	ctrd_write_cni
 	for entry in ${CTRD_RUNTIMES:-}; do
 		echo >>"$t/config.toml"
 		ctrd_runtime_entry "${entry%%=*}" "${entry#*=}" >>"$t/config.toml"
 	done
+}
+
+# ctrd_write_cni: the CNI network of pods that do not use the node's: a
+# bridge of our own ($CTRD_BRIDGE, not a gateway: no address or route on
+# the host) with host-local addresses from $CTRD_SUBNET, kept under $CTRD_TMP.
+# ctrd_stop deletes the bridge (CNI's DEL leaves it, by design).
+ctrd_write_cni() {
+	cat >"$CTRD_TMP/cni-conf/10-nook-test.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "nook-test-$$",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$CTRD_BRIDGE",
+      "isGateway": false,
+      "ipMasq": false,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "$CTRD_SUBNET"}]],
+        "dataDir": "$CTRD_TMP/cni-ipam"
+      }
+    }
+  ]
+}
+EOF
 }
 
 # ctrd_start [cri]: a private containerd (plain: without the CRI plugin).
@@ -142,7 +173,10 @@ ctrd_start() {
 	CTRD_CGROUP=nook-ctrd-$$
 	CTRD_PAUSE_IMAGE=localhost/nook-test-pause:$$
 	NOOK_ROOT=$CTRD_TMP/rt-nook
-	export CTRD_TMP CTRD_SOCK CTRD_NS CTRD_CGROUP CTRD_PAUSE_IMAGE NOOK_ROOT
+	CTRD_BRIDGE=nookbr$$
+	CTRD_BRIDGE=${CTRD_BRIDGE:0:15}
+	CTRD_SUBNET=10.$((200 + $$ % 50)).$(($$ / 50 % 250)).0/24
+	export CTRD_TMP CTRD_SOCK CTRD_NS CTRD_CGROUP CTRD_PAUSE_IMAGE NOOK_ROOT CTRD_BRIDGE CTRD_SUBNET
 	# Remember what /run/containerd held: the shims' sockets go there
 	# (containerd 1.6 does not let us move them).
 	[ -d /run/containerd ] || touch "$CTRD_TMP/made-run-containerd"
@@ -296,6 +330,7 @@ ctrd_stop() {
 	for pid in $(ctrd_shim_pids); do kill -TERM "$pid" 2>/dev/null || true; done
 	sleep 0.2
 	for pid in $(ctrd_shim_pids); do kill -KILL "$pid" 2>/dev/null || true; done
+	ip link del "$CTRD_BRIDGE" 2>/dev/null || true
 	grep -F "$CTRD_TMP" /proc/self/mountinfo | awk '{print $5}' | sort -r |
 		while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
 	for d in /sys/fs/cgroup/*/"$CTRD_CGROUP" /sys/fs/cgroup/*/"$CTRD_NS"; do

@@ -97,7 +97,8 @@ class CriError(Exception):
 
 
 def pod_config(args):
-    ns = pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER, ipc=pb.POD)
+    network = pb.POD if args.network == "pod" else pb.NODE
+    ns = pb.NamespaceOption(network=network, pid=pb.CONTAINER, ipc=pb.POD)
     cfg = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=args.name, uid=args.uid or args.name,
                                        namespace=args.namespace, attempt=0),
@@ -167,6 +168,7 @@ def cmd_inspectp(c, args):
         "state": pb.PodSandboxState.Name(r.status.state),
         # containerd 1.6 reports the handler in the verbose info only
         "runtime_handler": r.status.runtime_handler or info.get("runtimeHandler", ""),
+        "ip": r.status.network.ip,
         "info": info}))
 
 
@@ -348,6 +350,8 @@ def parser():
     s.add_argument("--cgroup-parent")
     s.add_argument("--log-dir")
     s.add_argument("--config-out")
+    s.add_argument("--network", choices=["node", "pod"], default="node",
+                   help="node: the host's network namespace; pod: its own, set up by CNI")
     for name in ("stopp", "rmp", "inspectp", "start", "rm", "inspect"):
         sub.add_parser(name).add_argument("id")
     sub.add_parser("pods")

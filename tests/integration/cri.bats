@@ -51,11 +51,13 @@ nook_status() {
 	nook_list --format json | jq -r --arg id "$1" '.[] | select(.id == $id) | .status'
 }
 
-# run_pod [HANDLER]: a pod sandbox with the runtime handler (default nook);
-# sets POD.
+# run_pod [HANDLER [runp options]]: a pod sandbox with the runtime handler
+# (default nook); sets POD.
 run_pod() {
-	run cri runp --name "$POD_NAME" --handler "${1:-nook}" --cgroup-parent "/$CTRD_CGROUP" \
-		--log-dir "$LOG_DIR" --config-out "$POD_CONFIG"
+	local handler=${1:-nook}
+	shift || true
+	run cri runp --name "$POD_NAME" --handler "$handler" --cgroup-parent "/$CTRD_CGROUP" \
+		--log-dir "$LOG_DIR" --config-out "$POD_CONFIG" "$@"
 	assert_success
 	POD=$output
 }
@@ -102,6 +104,38 @@ create_in_pod() {
 	run cri rmp "$POD"
 	assert_success
 	assert_equal "$(nook_status "$POD")" ""
+}
+
+# Most pods have their own network namespace: the CRI plugin makes it
+# (under its state dir), CNI gives it an address, and the runtime joins it
+# by path for the sandbox; the pod's containers join the sandbox's.
+@test "cri: a pod with its own network namespace (CNI): nook joins it, containers share it" {
+	run_pod nook --network pod
+	run cri inspectp "$POD"
+	assert_success
+	local ip netns pid
+	ip=$(jq -r .ip <<<"$output")
+	netns=$(jq -r '.info.runtimeSpec.linux.namespaces[] | select(.type == "network") | .path' <<<"$output")
+	pid=$(jq -r .info.pid <<<"$output")
+	[[ $ip == "${CTRD_SUBNET%.0/24}".* ]] || fail "pod address '$ip' is not in $CTRD_SUBNET"
+	[[ $netns == "$CTRD_TMP"/state/*/netns/* ]] || fail "network namespace path '$netns'"
+	# the sandbox process is in that namespace, not the host's
+	assert_equal "$(readlink /proc/"$pid"/ns/net)" "net:[$(stat -L -c %i "$netns")]"
+	[ "$(readlink /proc/"$pid"/ns/net)" != "$(readlink /proc/self/ns/net)" ]
+
+	create_in_pod work -- sleep 1000
+	run cri start "$CTR"
+	assert_success
+	run cri exec "$CTR" -- sh -c 'ip -4 -o addr show dev eth0; readlink /proc/self/ns/net'
+	assert_success
+	assert_output --partial "inet $ip/"
+	local cpid
+	cpid=$(nook_list --format json | jq -r --arg id "$CTR" '.[] | select(.id == $id) | .pid')
+	assert_equal "$(readlink /proc/"$cpid"/ns/net)" "$(readlink /proc/"$pid"/ns/net)"
+
+	ctrd_cri_remove_all
+	[ ! -e "$netns" ] || fail "$netns left after the pod was removed"
+	assert_equal "$(nook_list -q)" ""
 }
 
 @test "cri: a pod whose sandbox process died stops and is removed" {
