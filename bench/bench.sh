@@ -1,6 +1,6 @@
 #!/bin/bash
 # Times nook against crun and runc on the same busybox bundle, interleaved
-# (each round measures every runtime once, in a rotating order), and reports
+# (each round measures every runtime once, in every order in turn: see round_order in lib.sh), and reports
 # the median and p90 of each and the ratios nook/crun and nook/runc.
 #
 #   sudo bench/bench.sh [N]          N rounds (default 50, or $N)
@@ -117,11 +117,10 @@ total=$((WARMUP + N))
 echo "nook: $NOOK"
 echo "crun: $CRUN ($("$CRUN" --version | head -n1))"
 echo "runc: $RUNC ($("$RUNC" --version | head -n1))"
-echo "rounds: $N (+$WARMUP warm-up), interleaved, rotating order"
+echo "rounds: $N (+$WARMUP warm-up), interleaved, every order in turn"
 for ((i = 0; i < total; i++)); do
 	for scenario in "${SCENARIOS[@]}"; do
-		for ((k = 0; k < ${#RUNTIMES[@]}; k++)); do
-			rt=${RUNTIMES[$(((i + k) % ${#RUNTIMES[@]}))]}
+		for rt in $(round_order "$i" "${RUNTIMES[@]}"); do
 			id=bench-$scenario-$rt-$$-$i
 			measure_"$scenario" "$rt" "$id"
 			# A foreground run deletes its container; make sure, untimed.

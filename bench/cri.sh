@@ -3,7 +3,7 @@
 # one private containerd whose CRI plugin has a runtime entry per runtime
 # (nook, crun, runc: the same io.containerd.runc.v2 shim, only BinaryName
 # differs), driven as the kubelet drives it by tests/integration/cri-client.py.
-# Interleaved (each round measures every runtime once, in a rotating order);
+# Interleaved (each round measures every runtime once, in every order in turn: see round_order in lib.sh);
 # medians and p90, and the ratios nook/crun and nook/runc.
 #
 #   sudo bench/cri.sh [N]          N rounds (default 30, or $N)
@@ -95,7 +95,7 @@ echo "nook: $NOOK"
 echo "crun: $CRUN ($("$CRUN" --version | head -n1))"
 echo "runc: $RUNC ($("$RUNC" --version | head -n1))"
 echo "containerd: $(containerd --version)"
-echo "rounds: $N (+$WARMUP warm-up), interleaved, rotating order"
+echo "rounds: $N (+$WARMUP warm-up), interleaved, every order in turn"
 
 # ---- CRI: one pod per runtime, then the timed rounds (in the client) ----
 pod_args=()
@@ -121,8 +121,7 @@ done
 mkdir -p "$samples/ctr-run"
 total=$((WARMUP + N))
 for ((i = 0; i < total; i++)); do
-	for ((k = 0; k < ${#RUNTIMES[@]}; k++)); do
-		rt=${RUNTIMES[$(((i + k) % ${#RUNTIMES[@]}))]}
+	for rt in $(round_order "$i" "${RUNTIMES[@]}"); do
 		t0=${EPOCHREALTIME/[.,]/}
 		ctrd run --rm --runc-binary "${BIN[$rt]}" --runc-root "$CTRD_TMP/rt-${HANDLER[$rt]}" \
 			--fifo-dir "$CTRD_TMP/fifo" localhost/nook-bench-busybox:1 "bench-$rt-$i" true \

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Times checkpoint and restore, nook against runc (crun 1.8 from Debian has
 # no CRIU support), interleaved (each round measures every runtime once, in
-# a rotating order), and reports the median and p90 of each and the ratio
+# every order in turn), and reports the median and p90 of each and the ratio
 # nook/runc of the medians.
 #
 #   sudo bench/criu.sh [N]           N rounds (default 20, or $N)
@@ -178,13 +178,13 @@ echo "nook: $NOOK"
 echo "runc: $RUNC ($("$RUNC" --version | head -n1))"
 echo "criu: $(command -v criu) ($(criu --version | sed -n 's/^Version: //p'))"
 echo "python: $PYTHON ($("$PYTHON" --version))"
-echo "rounds: $N (+$WARMUP warm-up), interleaved, rotating order; /run: $(stat -f -c %T /run)"
+echo "rounds: $N (+$WARMUP warm-up), interleaved, every order in turn; /run: $(stat -f -c %T /run)"
 total=$((WARMUP + N))
 for ((i = 0; i < total; i++)); do
 	for wl in "${WORKLOADS[@]}"; do
 		for place in "${PLACES[@]}"; do
-			for ((k = 0; k < ${#RUNTIMES[@]}; k++)); do
-				measure "${RUNTIMES[$(((i + k) % ${#RUNTIMES[@]}))]}" "$wl" "$place" "$i"
+			for rt in $(round_order "$i" "${RUNTIMES[@]}"); do
+				measure "$rt" "$wl" "$place" "$i"
 			done
 		done
 	done

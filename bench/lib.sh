@@ -32,6 +32,29 @@ need_executables() {
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
 [ -n "${EPOCHREALTIME:-}" ] || die "needs bash >= 5 (EPOCHREALTIME)"
 
+# round_order I NAME...: the names in the I-th of all their orders, cycling
+# through every permutation.  A plain rotation gives each runtime the same
+# predecessor in every round, and what a runtime leaves behind is paid by
+# the next one: removing a cgroup makes the next first write to a
+# cgroup.procs wait for an RCU grace period (about 2 ms here), so with
+# (nook crun runc) rotated, nook always paid for runc.  Over all orders
+# each runtime follows each other one equally often.
+round_order() {
+	local i=$1 n f=1 k
+	shift
+	local names=("$@") out=()
+	for ((k = 2; k <= ${#names[@]}; k++)); do f=$((f * k)); done
+	i=$((i % f))
+	while ((${#names[@]})); do
+		n=${#names[@]}
+		k=$((i % n))
+		i=$((i / n))
+		out+=("${names[$k]}")
+		names=("${names[@]:0:k}" "${names[@]:k+1}")
+	done
+	echo "${out[@]}"
+}
+
 # stats FILE: "median p90" in milliseconds of the microsecond samples in FILE.
 stats() {
 	sort -n "$1" | awk '{ v[NR] = $1 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Times `podman run --rm busybox true` with --runtime nook, crun and runc,
-# interleaved (each round runs every runtime once, in a rotating order), and
+# interleaved (each round runs every runtime once, in every order in turn: see round_order in lib.sh), and
 # reports the median and p90 of each and the ratios nook/crun and nook/runc.
 #
 #   sudo bench/podman.sh [N]          N rounds (default 30, or $N)
@@ -144,10 +144,9 @@ echo "podman: $PODMAN ($("$PODMAN" --version))"
 echo "nook: $NOOK"
 echo "crun: $CRUN ($("$CRUN" --version | head -n1))"
 echo "runc: $RUNC ($("$RUNC" --version | head -n1))"
-echo "rounds: $N (+$WARMUP warm-up), interleaved, rotating order"
+echo "rounds: $N (+$WARMUP warm-up), interleaved, every order in turn"
 for ((i = 0; i < total; i++)); do
-	for ((k = 0; k < ${#RUNTIMES[@]}; k++)); do
-		rt=${RUNTIMES[$(((i + k) % ${#RUNTIMES[@]}))]}
+	for rt in $(round_order "$i" "${RUNTIMES[@]}"); do
 		settle
 		measure "$rt"
 		if ((i >= WARMUP)); then

@@ -37,6 +37,7 @@ Commands (ids and JSON on stdout; errors on stderr as
 """
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -310,16 +311,18 @@ def bench_one(c, args, name, i, pods, cfgs):
 
 
 def cmd_bench(c, args):
-    """Interleaved rounds: each round measures every NAME once, in an order
-    that rotates from round to round."""
+    """Interleaved rounds: each round measures every NAME once, cycling
+    through every order of the names, so each follows each other equally
+    often (what one leaves behind is paid by the next: see round_order in
+    bench/lib.sh)."""
     cfgs = {k: read_pod_config(v) for k, v in (p.split("=", 1) for p in args.pod_config)}
     pods = dict(p.split("=", 1) for p in args.pod or [])
     names = list(cfgs)
     samples = {n: [] for n in names}
     total = args.warmup + args.rounds
+    orders = list(itertools.permutations(names))
     for i in range(total):
-        for k in range(len(names)):
-            name = names[(i + k) % len(names)]
+        for name in orders[i % len(orders)]:
             us = bench_one(c, args, name, i, pods, cfgs)
             if i >= args.warmup:
                 samples[name].append(us)
