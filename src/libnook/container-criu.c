@@ -44,6 +44,7 @@
 #include "container.h"
 #include "container-internal.h"
 #include "container-criu-internal.h"
+#include "hooks.h"
 #include "status.h"
 #include "terminal.h"
 #include "utils.h"
@@ -455,6 +456,8 @@ struct restore_ctx
   pid_t pid;
   bool cgroup_entered;
   bool blank_netns; /* the image's netns is CRIU's "empty" one: lo up */
+  bool has_hooks;   /* prestart or createRuntime: run at "setup-namespaces" */
+  nook_error_t hook_err; /* why a hook failed (the parent ran it) */
 };
 
 /* libcriu's notify callback takes no context: what it needs is set in the
@@ -467,8 +470,36 @@ static struct
   const char *hostname;       /* at "post-setup-namespaces": the bundle's */
   const char *domainname;
   pid_t pid; /* the restored init, from "setup-namespaces" */
+  int hooks_ask;   /* >= 0: ask the parent to run the hooks ("h<pid>\n") */
+  int hooks_reply; /* ... and read its answer: '0' ran, '1' one failed */
   nook_error_t err;
-} notify;
+} notify = { .hooks_ask = -1, .hooks_reply = -1 };
+
+/* At "setup-namespaces" CRIU has made the restored init in its new
+ * namespaces and restored nothing else yet: prestart and createRuntime
+ * hooks run here, as runc runs them.  The parent runs them, outside the
+ * container's cgroup (the helper and CRIU are in it), and keeps a failing
+ * hook's error to report. */
+static int
+ask_parent_for_hooks (pid_t pid)
+{
+  char msg[32], answer = 0;
+  int len = snprintf (msg, sizeof msg, "h%d\n", (int) pid);
+  ssize_t r;
+
+  if (write_all (notify.hooks_ask, msg, len) < 0)
+    {
+      nook_make_error (&notify.err, errno, "ask for the restore's hooks");
+      return -1;
+    }
+  do
+    r = read (notify.hooks_reply, &answer, 1);
+  while (r < 0 && errno == EINTR);
+  if (r == 1 && answer == '0')
+    return 0;
+  nook_make_error (&notify.err, 0, "a hook failed");
+  return -1;
+}
 
 /* The bundle's hostname and domain name, not the image's: every copy of
  * one image gets the name its own config.json gives it. */
@@ -522,7 +553,12 @@ restore_notify (char *action, criu_notify_arg_t na)
    * CRIU restored the namespaces (the image's hostname among them), at
    * "post-setup-namespaces", before the tasks run. */
   if (strcmp (action, "setup-namespaces") == 0)
-    notify.pid = criu_notify_pid (na);
+    {
+      notify.pid = criu_notify_pid (na);
+      if (notify.hooks_ask >= 0)
+        return ask_parent_for_hooks (notify.pid);
+      return 0;
+    }
   if (strcmp (action, "post-setup-namespaces") == 0)
     return setup_namespaces (notify.pid);
   if (strcmp (action, "orphan-pts-master") != 0 || notify.console_socket == NULL)
@@ -566,6 +602,40 @@ load_bundle (struct restore_ctx *x, nook_error_t *err)
   return 0;
 }
 
+/* prestart and createRuntime run on restore (the parent runs them when
+ * CRIU has made the namespaces), poststop on delete.  The program is not
+ * started but resumed: createContainer, startContainer and poststart do
+ * not apply, as with runc, and a warning says so once the restore is done
+ * (before, it would change the size of a regular file on nook's stderr,
+ * which the restored process may get back, and CRIU would refuse it). */
+static const enum nook_hook_kind restore_skips[] = { NOOK_HOOK_CREATE_CONTAINER,
+                                                     NOOK_HOOK_START_CONTAINER,
+                                                     NOOK_HOOK_POSTSTART };
+
+static void
+warn_skipped_hooks (const oci_container *cfg)
+{
+  size_t i, n;
+
+  for (i = 0; i < sizeof (restore_skips) / sizeof (restore_skips[0]); i++)
+    if (nook_hooks_of (cfg, restore_skips[i], &n) && n > 0)
+      nook_warning ("restore: %s hooks are not run: the restored process resumes, it is not "
+                    "started",
+                    nook_hook_kind_name (restore_skips[i]));
+}
+
+static int
+check_hooks (struct restore_ctx *x, nook_error_t *err)
+{
+  size_t n;
+
+  if (nook_hooks_validate (x->cfg, err) < 0)
+    return -1;
+  x->has_hooks = (nook_hooks_of (x->cfg, NOOK_HOOK_PRESTART, &n) && n > 0)
+                 || (nook_hooks_of (x->cfg, NOOK_HOOK_CREATE_RUNTIME, &n) && n > 0);
+  return 0;
+}
+
 static int
 check_request (struct restore_ctx *x, nook_error_t *err)
 {
@@ -586,7 +656,7 @@ check_request (struct restore_ctx *x, nook_error_t *err)
   if (fstatat (nook_criu_images_fd (x->c), "inventory.img", &st, 0) < 0)
     return nook_make_error (err, 0, "`%s` holds no checkpoint (no inventory.img)",
                             o->image_path ? o->image_path : "checkpoint");
-  return 0;
+  return check_hooks (x, err);
 }
 
 static int
@@ -881,6 +951,11 @@ helper_main (struct restore_ctx *x, int go, int result)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (read (go, &b, 1) != 1)
     _exit (1);
+  if (x->has_hooks)
+    {
+      notify.hooks_ask = result;
+      notify.hooks_reply = go; /* the parent's answers follow the "go" byte */
+    }
   notify.console_socket = x->o->console_socket;
   notify.loopback_up = x->blank_netns;
   if (own_uts_ns (x->cfg))
@@ -933,21 +1008,79 @@ wait_helper (struct restore_ctx *x, int result, nook_error_t *err)
                           RESTORE_LOG_LIMIT >> 20);
 }
 
+/* "h<pid>\n" from the helper: run prestart and createRuntime with the
+ * restored init's pid, answer '0' or '1' (the error stays in x). */
 static int
-read_helper_result (struct restore_ctx *x, int result, nook_error_t *err)
+run_restore_hooks (struct restore_ctx *x, int result, int reply, nook_error_t *err)
 {
-  cleanup_free char *msg = NULL;
+  static const enum nook_hook_kind kinds[] = { NOOK_HOOK_PRESTART, NOOK_HOOK_CREATE_RUNTIME };
+  cleanup_free char *state = NULL;
+  char line[32];
+  size_t len = 0, i, n;
+  int64_t pid = 0;
+  int r = 0;
+
+  while (len < sizeof (line) - 1 && read (result, &line[len], 1) == 1 && line[len] != '\n')
+    len++;
+  line[len] = '\0';
+  if (parse_int64 (line, &pid) < 0 || pid <= 0)
+    return nook_make_error (err, 0, "the restore helper asked for hooks with `%s`", line);
+  if (nook_state_json (x->o->id, "creating", (pid_t) pid, x->bundle, &x->cfg->annotations, &state,
+                       err) < 0)
+    return -1;
+  for (i = 0; r == 0 && i < sizeof (kinds) / sizeof (kinds[0]); i++)
+    {
+      const oci_hook *h = nook_hooks_of (x->cfg, kinds[i], &n);
+      if (n)
+        r = nook_hooks_run (h, n, kinds[i], state, &x->hook_err);
+    }
+  if (write (reply, r == 0 ? "0" : "1", 1) != 1)
+    return nook_make_error (err, errno, "answer the restore helper");
+  return 0;
+}
+
+static int
+read_helper_result (struct restore_ctx *x, int result, int reply, nook_error_t *err)
+{
+  cleanup_free char *msg = NULL, *rest = NULL;
   size_t len;
   int64_t pid;
   int status;
+  char first;
+  ssize_t r;
 
-  if (wait_helper (x, result, err) < 0)
+  for (;;)
+    {
+      if (wait_helper (x, result, err) < 0)
+        return -1;
+      do
+        r = read (result, &first, 1);
+      while (r < 0 && errno == EINTR);
+      if (r < 0)
+        return nook_make_error (err, errno, "read from the restore helper");
+      if (r == 0 || first != 'h' || !x->has_hooks)
+        break;
+      if (run_restore_hooks (x, result, reply, err) < 0)
+        return -1;
+    }
+  if (read_all_fd (result, "the restore helper", &rest, &len, err) < 0)
     return -1;
-  if (read_all_fd (result, "the restore helper", &msg, &len, err) < 0)
-    return -1;
+  if (r == 1)
+    {
+      xasprintf (&msg, "%c%s", first, rest);
+      len++;
+    }
+  else
+    msg = steal_pointer (&rest);
   while (waitpid (x->helper, &status, 0) < 0 && errno == EINTR)
     ;
   x->helper = 0;
+  if (x->hook_err)
+    {
+      /* The hook's own error, not CRIU's report of the aborted restore. */
+      *err = steal_pointer (&x->hook_err);
+      return nook_error_wrap (err, "restore");
+    }
   if (len > 0 && msg[0] == '-')
     {
       char *sp = strchr (msg, ' ');
@@ -994,8 +1127,7 @@ run_helper (struct restore_ctx *x, nook_error_t *err)
       nook_make_error (err, errno, "start the restore helper");
       goto out;
     }
-  close (steal_fd (&go[1]));
-  r = read_helper_result (x, result[0], err);
+  r = read_helper_result (x, result[0], go[1], err);
 out:
   for (int i = 0; i < 2; i++)
     {
@@ -1088,6 +1220,8 @@ restore_ctx_release (struct restore_ctx *x)
       close (x->stdio[i]);
   nook_criu_free (x->c);
   nook_cgroup_free (x->cg);
+  if (x->hook_err)
+    nook_error_release (&x->hook_err);
   oci_container_free (x->cfg);
   free (x->config_data);
   free (x->bundle);
@@ -1143,6 +1277,8 @@ nook_container_restore (const struct nook_restore_opts *o, int *exit_status, noo
       restore_rollback (&x);
       nook_error_wrap (err, "restore container `%s`", o->id);
     }
+  else
+    warn_skipped_hooks (x.cfg);
   pid = x.pid;
   restore_ctx_release (&x);
   if (r < 0 || o->detach)

@@ -440,6 +440,50 @@ EOS
 	assert_nothing_left_of "$ID"
 }
 
+# As runc: prestart and createRuntime hooks run on restore once CRIU has
+# made the namespaces, with the restored init's pid; nook runs them from the
+# restoring process, outside the container's cgroup.  Hooks about starting
+# the program do not apply to a resumed one: a warning, not silence.
+@test "restore runs prestart and createRuntime hooks with the restored pid, outside its cgroup" {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	local hook='k=$0; cat >"$d/$k.json"; cat /proc/self/cgroup >"$d/$k.cgroup"; echo "$k" >>"$d/order"'
+	update_config '.hooks = {
+		"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", $h, "prestart"], "env": ["d=\($d)"]}],
+		"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", $h, "createRuntime"], "env": ["d=\($d)"]}],
+		"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "touch /host/startContainer-ran"]}]}' \
+		--arg h "$hook" --arg d "$TEST_TMP"
+	run_nook restore -d --image-path "$IMG" --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || fail "restore: $stderr"
+	[[ $stderr == *"startContainer hooks are not run"* ]] || fail "no warning: $stderr"
+	assert_equal "$(cat "$TEST_TMP/order")" "prestart
+createRuntime"
+	local pid k
+	pid=$(pid_of "$ID")
+	for k in prestart createRuntime; do
+		assert_equal "$(jq -r '.pid, .status, .id' "$TEST_TMP/$k.json" | paste -sd ' ')" "$pid creating $ID"
+		! grep -q "/$ID\$" "$TEST_TMP/$k.cgroup" || fail "$k ran in the container's cgroup"
+	done
+	[ ! -e "$HOSTDIR/startContainer-ran" ]
+	local at=$(counter)
+	wait_counter_above "$at"
+}
+
+@test "a failing createRuntime hook fails the restore with its error and leaves nothing" {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	assert_success
+	update_config '.hooks.createRuntime = [{"path": "/bin/sh",
+		"args": ["sh", "-c", "echo no network for you >&2; exit 3"]}]'
+	run_nook restore -d --image-path "$IMG" --bundle "$BUNDLE" "$ID"
+	assert_failure
+	# the hook's own stderr, then nook's error naming the hook
+	[[ ${stderr_lines[-1]} == "nook: restore container \`$ID\`: restore: hook createRuntime[0] \`/bin/sh\`: exited with status 3: no network for you" ]] ||
+		fail "$stderr"
+	assert_nothing_left_of "$ID"
+}
+
 @test "a failed dump leaves the container running" {
 	start_counter
 	# A pre-dump's parent that does not exist: CRIU refuses.
