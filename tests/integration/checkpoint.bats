@@ -69,6 +69,20 @@ start_counter() {
 	wait_counter_above 5
 }
 
+# checkpointed_counter: the counter, checkpointed (and so stopped) into $IMG.
+checkpointed_counter() {
+	start_counter
+	run_nook checkpoint --image-path "$IMG" "$ID"
+	[ "$status" -eq 0 ] || fail "checkpoint: $stderr"
+}
+
+# assert_counter_goes_on [DIR]: the counter keeps counting.
+assert_counter_goes_on() {
+	local at
+	at=$(counter "${1:-}")
+	wait_counter_above "$at" "${1:-$HOSTDIR}"
+}
+
 # copy_bundle NAME: a bundle of its own (rootfs, /host dir, cgroup) for a
 # restored copy: $TEST_TMP/NAME, its host dir $TEST_TMP/NAME.host.  The
 # host dir starts as a copy of the original's: a checkpoint taken while the
@@ -85,9 +99,7 @@ copy_bundle() {
 }
 
 @test "checkpoint stops and removes the container; restore goes on from its memory" {
-	start_counter
-	run_nook checkpoint --image-path "$IMG" "$ID"
-	assert_success
+	checkpointed_counter
 	[ -f "$IMG/inventory.img" ]
 	[ -f "$IMG/descriptors.json" ]
 	jq -e 'length == 3' "$IMG/descriptors.json"
@@ -149,9 +161,7 @@ copy_bundle() {
 }
 
 @test "one image restored four times at once: each copy runs with its own state" {
-	start_counter
-	run_nook checkpoint --image-path "$IMG" "$ID"
-	assert_success
+	checkpointed_counter
 	local at=$(counter) n pids=()
 	for n in 1 2 3 4; do
 		copy_bundle "c$n"
@@ -211,9 +221,7 @@ copy_bundle() {
 	# As runc spec's config: the container sees its cgroups as binds of
 	# the host's hierarchies, which CRIU only takes as external mounts.
 	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
-	start_counter
-	run_nook checkpoint --image-path "$IMG" "$ID"
-	assert_success
+	checkpointed_counter
 	[ -s "$IMG/nook-cgroup-mounts" ] || fail "no cgroup mounts recorded"
 	grep -q '^/sys/fs/cgroup/memory memory$' "$IMG/nook-cgroup-mounts"
 	local at=$(counter)
@@ -339,9 +347,7 @@ copy_bundle() {
 }
 
 @test "restore from a corrupt image fails with CRIU's reason and leaves nothing" {
-	start_counter
-	run_nook checkpoint --image-path "$IMG" "$ID"
-	assert_success
+	checkpointed_counter
 	head -c 100 /dev/urandom >"$IMG/pstree.img"
 	set_cgroup "$ID-r"
 	run_nook restore -d --image-path "$IMG" --bundle "$BUNDLE" "$ID-r"
@@ -353,9 +359,7 @@ copy_bundle() {
 }
 
 @test "restore into a bundle whose rootfs does not match fails and leaves nothing" {
-	start_counter
-	run_nook checkpoint --image-path "$IMG" "$ID"
-	assert_success
+	checkpointed_counter
 	copy_bundle other
 	# The image's programs are gone from this rootfs.
 	rm -f "$TEST_TMP/other/rootfs/bin/"*
@@ -408,17 +412,14 @@ copy_bundle() {
 		assert_failure
 		[[ $stderr == *"too old"* ]]
 	fi
-	local at=$(counter)
-	wait_counter_above "$at"
+	assert_counter_goes_on
 }
 
 # A restore killed after it made the cgroup (here while CRIU starts, through
 # a wrapper that waits when run from the container's cgroup): the copy stays
 # "creating", and delete kills what is in that cgroup and removes it.
 @test "a restore killed after making its cgroup leaves nothing once deleted" {
-	start_counter
-	run_nook checkpoint --image-path "$IMG" "$ID"
-	assert_success
+	checkpointed_counter
 	cat >"$TEST_TMP/slow-criu" <<EOS
 #!/bin/sh
 if grep -q "/$ID\$" /proc/self/cgroup; then echo \$\$ >"$TEST_TMP/criu.pid"; exec sleep 600; fi
@@ -445,9 +446,7 @@ EOS
 # restoring process, outside the container's cgroup.  Hooks about starting
 # the program do not apply to a resumed one: a warning, not silence.
 @test "restore runs prestart and createRuntime hooks with the restored pid, outside its cgroup" {
-	start_counter
-	run_nook checkpoint --image-path "$IMG" "$ID"
-	assert_success
+	checkpointed_counter
 	local hook='k=$0; cat >"$d/$k.json"; cat /proc/self/cgroup >"$d/$k.cgroup"; echo "$k" >>"$d/order"'
 	update_config '.hooks = {
 		"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", $h, "prestart"], "env": ["d=\($d)"]}],
@@ -466,14 +465,11 @@ createRuntime"
 		! grep -q "/$ID\$" "$TEST_TMP/$k.cgroup" || fail "$k ran in the container's cgroup"
 	done
 	[ ! -e "$HOSTDIR/startContainer-ran" ]
-	local at=$(counter)
-	wait_counter_above "$at"
+	assert_counter_goes_on
 }
 
 @test "a failing createRuntime hook fails the restore with its error and leaves nothing" {
-	start_counter
-	run_nook checkpoint --image-path "$IMG" "$ID"
-	assert_success
+	checkpointed_counter
 	update_config '.hooks.createRuntime = [{"path": "/bin/sh",
 		"args": ["sh", "-c", "echo no network for you >&2; exit 3"]}]'
 	run_nook restore -d --image-path "$IMG" --bundle "$BUNDLE" "$ID"
@@ -491,8 +487,7 @@ createRuntime"
 	assert_failure
 	assert_one_error_line
 	[ "$(status_of "$ID")" = running ]
-	local at=$(counter)
-	wait_counter_above "$at"
+	assert_counter_goes_on
 }
 
 @test "flags nook cannot honour here are named errors, not ignored" {
