@@ -157,7 +157,7 @@ dump_netns (struct nook_criu *c, const oci_container *cfg, nook_error_t *err)
   xasprintf (&key, "net[%lu]:" EXT_NETNS_KEY, (unsigned long) st.st_ino);
   if (criu_local_add_external (nook_criu_opts (c), key) < 0)
     return nook_make_error (err, ENOMEM, "CRIU: external `%s`", key);
-  return 0;
+  return write_file_at (nook_criu_images_fd (c), NOOK_CRIU_EXTERNAL_NETNS, "net\n", 4, 0600, err);
 }
 
 static int
@@ -659,6 +659,35 @@ check_request (struct restore_ctx *x, nook_error_t *err)
   return check_hooks (x, err);
 }
 
+/* What the image holds of the network namespace, against what the bundle
+ * asks: blank (left out) goes anywhere; joined by path at checkpoint
+ * (external) needs a path now; dumped in full cannot go into a namespace
+ * that exists (CRIU would make a new one and the bundle's path would be
+ * ignored). */
+static int
+check_netns (struct restore_ctx *x, nook_error_t *err)
+{
+  int images = nook_criu_images_fd (x->c);
+  const char *net = netns_path (x->cfg);
+
+  x->blank_netns = faccessat (images, NOOK_CRIU_BLANK_NETNS, F_OK, 0) == 0;
+  if (faccessat (images, NOOK_CRIU_EXTERNAL_NETNS, F_OK, 0) == 0)
+    {
+      if (net == NULL)
+        return nook_make_error (err, 0, "the checkpointed container joined a network namespace "
+                                "by path: the bundle must join one by path too "
+                                "(linux.namespaces, type network, with a path)");
+      return 0;
+    }
+  if (net && !x->blank_netns)
+    return nook_make_error (err, 0, "the image holds the container's own network namespace, "
+                            "dumped in full: it cannot be restored into `%s` (give the bundle "
+                            "a network namespace of its own, or checkpoint with --empty-ns "
+                            "network)",
+                            net);
+  return 0;
+}
+
 static int
 restore_mounts (struct restore_ctx *x, nook_error_t *err)
 {
@@ -691,7 +720,14 @@ restore_namespaces (struct restore_ctx *x, nook_error_t *err)
   const char *net = netns_path (x->cfg);
   size_t i, j;
 
-  if (net)
+  /* The image left its (blank) netns out: the restored tasks join the
+   * bundle's as CRIU's join-ns, nothing of the image goes into it. */
+  if (net && x->blank_netns)
+    {
+      if (criu_local_join_ns_add (nook_criu_opts (x->c), "net", net, NULL) < 0)
+        return nook_make_error (err, 0, "CRIU: join net namespace `%s`", net);
+    }
+  else if (net)
     {
       x->netns_fd = open (net, O_RDONLY); /* inherited by CRIU: no O_CLOEXEC */
       if (x->netns_fd < 0)
@@ -787,9 +823,12 @@ restore_options (struct restore_ctx *x, nook_error_t *err)
   set_network_lock (x->c, o->tcp_established);
   if (o->lazy_pages)
     nook_criu_rpc (x->c)->has_lazy_pages = nook_criu_rpc (x->c)->lazy_pages = true;
-  if (faccessat (nook_criu_images_fd (x->c), NOOK_CRIU_BLANK_NETNS, F_OK, 0) == 0)
+  if (check_netns (x, err) < 0)
+    return -1;
+  /* A blank netns is made anew, unless the bundle joins one by path
+   * (restore_namespaces): a pod's container goes into the pod's. */
+  if (x->blank_netns && netns_path (x->cfg) == NULL)
     {
-      x->blank_netns = true;
       nook_criu_rpc (x->c)->has_empty_ns = true;
       nook_criu_rpc (x->c)->empty_ns |= CLONE_NEWNET;
     }
@@ -957,7 +996,7 @@ helper_main (struct restore_ctx *x, int go, int result)
       notify.hooks_reply = go; /* the parent's answers follow the "go" byte */
     }
   notify.console_socket = x->o->console_socket;
-  notify.loopback_up = x->blank_netns;
+  notify.loopback_up = x->blank_netns && netns_path (x->cfg) == NULL;
   if (own_uts_ns (x->cfg))
     {
       notify.hostname = x->cfg->hostname;

@@ -29,6 +29,10 @@
 /* nook's: present when the network namespace was dumped as CRIU's "empty"
  * one (blank: only lo); restore makes a new one and brings lo up. */
 #define NOOK_CRIU_BLANK_NETNS "nook-blank-netns"
+/* In an image: the network namespace was joined by path at checkpoint and
+ * left out as CRIU's external "extRootNetNS": restore needs a bundle that
+ * joins one by path too. */
+#define NOOK_CRIU_EXTERNAL_NETNS "nook-external-netns"
 
 struct nook_criu;
 struct CriuOpts;

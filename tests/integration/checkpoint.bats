@@ -18,6 +18,10 @@ setup() {
 
 teardown() {
 	nook_teardown
+	if [ -n "${TEST_NETNS:-}" ]; then
+		ip netns del "$TEST_NETNS" 2>/dev/null || true
+		ip netns del "$TEST_NETNS-b" 2>/dev/null || true
+	fi
 }
 
 # counter [DIR]: the value the container last wrote (the shell truncates
@@ -268,6 +272,83 @@ copy_bundle() {
 	assert_success
 	run nook exec "$ID-r" cat /sys/class/net/lo/flags
 	(( output & 1 )) || fail "lo is down after a full netns restore (flags $output)"
+}
+
+# The CRI path: a pod's containers join the pod's network namespace by
+# path.  An image whose netns was blank (not dumped) restored into such a
+# bundle joins that namespace, as a fresh container would.
+@test "a blank-netns image restored into a bundle that joins a netns by path runs in that netns" {
+	local ns=nook-test-$$-$BATS_TEST_NUMBER
+	ip netns add "$ns"
+	TEST_NETNS=$ns
+	ip -n "$ns" link add nookpod0 type veth peer name nookpod1
+	local want
+	want="net:[$(stat -L -c %i "/run/netns/$ns")]"
+	start_counter
+	checkpoint_for_copies copy
+	[ -f "$IMG/nook-blank-netns" ] || fail "the default container's netns was not taken as blank"
+	join_netns "/run/netns/$ns" "$TEST_TMP/copy/config.json"
+	run_nook restore -d --image-path "$IMG" --bundle "$TEST_TMP/copy" "$ID-copy"
+	local st=$status err=$stderr got= links=
+	if [ "$st" -eq 0 ]; then
+		got=$(readlink /proc/"$(pid_of "$ID-copy")"/ns/net)
+		links=$(nook exec "$ID-copy" cat /proc/net/dev)
+		nook delete --force "$ID-copy" >/dev/null 2>&1 || true
+	fi
+	[ "$st" -eq 0 ] || fail "restore: $err"
+	assert_equal "$got" "$want"
+	[[ $links == *nookpod0* ]] || fail "the pod's link is not seen: $links"
+	assert_counter_goes_on
+}
+
+# join_netns PATH [CONFIG]: the bundle's network namespace is PATH.
+join_netns() {
+	CONFIG=${2:-$BUNDLE/config.json} update_config \
+		'.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "$1"
+}
+
+# A netns joined by path at checkpoint stays outside the image: the copy
+# goes into the namespace its own bundle names (a pod's, on another node);
+# a bundle without one is refused, as is a netns dumped in full going into
+# a namespace that exists (CRIU would make a new one and ignore the path).
+@test "a joined netns is restored into the bundle's path; mismatched netns requests are refused" {
+	TEST_NETNS=nook-test-$$-$BATS_TEST_NUMBER
+	ip netns add "$TEST_NETNS"
+	ip netns add "$TEST_NETNS-b"
+	join_netns "/run/netns/$TEST_NETNS"
+	start_counter
+	checkpoint_for_copies copy own
+	[ -f "$IMG/nook-external-netns" ] || fail "the joined netns was not taken as external"
+	join_netns "/run/netns/$TEST_NETNS-b" "$TEST_TMP/copy/config.json"
+	CONFIG=$TEST_TMP/own/config.json update_config \
+		'.linux.namespaces |= map(if .type == "network" then del(.path) else . end)'
+	run_nook restore -d --image-path "$IMG" --bundle "$TEST_TMP/own" "$ID-own"
+	local own_st=$status own_err=$stderr
+	run_nook restore -d --image-path "$IMG" --bundle "$TEST_TMP/copy" "$ID-copy"
+	local st=$status err=$stderr got=
+	[ "$st" -ne 0 ] || got=$(readlink /proc/"$(pid_of "$ID-copy")"/ns/net)
+	local want
+	want="net:[$(stat -L -c %i "/run/netns/$TEST_NETNS-b")]"
+	nook delete --force "$ID-copy" >/dev/null 2>&1 || true
+	[ "$st" -eq 0 ] || fail "restore into the other netns: $err"
+	assert_equal "$got" "$want"
+	[ "$own_st" -ne 0 ] || fail "a bundle with its own netns was accepted for an external one"
+	[[ $own_err == *"the bundle must join one by path too"* ]] || fail "$own_err"
+	assert_nothing_left_of "$ID-own"
+}
+
+@test "an image whose netns was dumped in full is not restored into a netns given by path" {
+	TEST_NETNS=nook-test-$$-$BATS_TEST_NUMBER
+	ip netns add "$TEST_NETNS"
+	with_caps CAP_NET_ADMIN
+	checkpointed_counter
+	[ ! -e "$IMG/nook-blank-netns" ] || fail "a netns the container can change was taken as blank"
+	join_netns "/run/netns/$TEST_NETNS"
+	run_nook restore -d --image-path "$IMG" --bundle "$BUNDLE" "$ID"
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"dumped in full: it cannot be restored into \`/run/netns/$TEST_NETNS\`"* ]] || fail "$stderr"
+	assert_nothing_left_of "$ID"
 }
 
 @test "checkpoint --empty-ns network leaves the netns out even when the container could change it" {
