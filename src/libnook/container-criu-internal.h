@@ -1,5 +1,5 @@
 /* nook - what checkpoint and restore share across their files (not for
- * callers outside container-criu*.c). */
+ * callers outside container-criu*.c and container-checkpoint.c). */
 #ifndef NOOK_CONTAINER_CRIU_INTERNAL_H
 #define NOOK_CONTAINER_CRIU_INTERNAL_H
 
@@ -11,6 +11,25 @@
 
 /* s (freed) printed with fmt into a new string: fmt takes s, a, b. */
 char *criu_append (char *s, const char *fmt, const char *a, const char *b);
+
+/* The external key of a network namespace joined by path. */
+#define EXT_NETNS_KEY "extRootNetNS"
+
+#define LAZY_NOT_YET                                                                          \
+  "not supported yet: lazy migration (a dump serving its pages, `criu lazy-pages`, a lazy "    \
+  "restore) hung CRIU 4.1.1's restore in nook's tests here; send the memory with "            \
+  "--page-server instead, or checkpoint in full"
+
+/* A bind mount (type "bind", or a bind/rbind option). */
+bool cr_is_bind_mount (const oci_mount *m);
+/* linux.namespaces' network path, or NULL (none, or a new one). */
+const char *cr_netns_path (const oci_container *cfg);
+/* "FLAG: WHY": what this libcriu/CRIU pair cannot do on a request. */
+int cr_refuse (const char *flag, const char *why, nook_error_t *err);
+/* Skip CRIU's iptables network lock unless TCP connections are kept. */
+void cr_set_network_lock (struct nook_criu *c, bool tcp_established);
+/* --manage-cgroups-mode NAME (NULL: soft, runc's default). */
+int cr_set_cg_mode (struct nook_criu *c, const char *name, nook_error_t *err);
 
 /* container-criu-ns.c: the container's cgroup mounts as external mounts
  * (both directions), and a blank network namespace made anew. */
