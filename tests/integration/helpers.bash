@@ -28,6 +28,8 @@
 NOOK_BATS_LIB=${NOOK_BATS_LIB:-/usr/lib/bats}
 load "$NOOK_BATS_LIB/bats-support/load"
 load "$NOOK_BATS_LIB/bats-assert/load"
+# shellcheck source=tests/integration/pids.bash
+. "$(dirname "${BASH_SOURCE[0]}")/pids.bash"
 
 : "${NOOK_BINARY:?set NOOK_BINARY to the nook binary under test (tests/integration/run does)}"
 # A nook command that hangs must not hang the suite.
@@ -318,24 +320,6 @@ nook_leftovers() {
 	find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$TEST_TMP*" -printf '%h\n' 2>/dev/null |
 		cut -d/ -f3 | nook_describe_pids "process (cwd)"
 	rm -f "$pat"
-}
-
-# Reads pids, prints "WHAT: PID (COMMAND LINE)" for those still alive and not
-# this shell.  Zombies are dead: a killed container's process waits for the
-# host's init to reap it, which nook cannot hurry.
-nook_describe_pids() {
-	local pid cmd stat
-	while read -r pid; do
-		[ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
-		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-		stat=${stat##*) }
-		# Zombies and processes on their way out (state X, or their
-		# memory already gone: an empty command line) are not leftovers.
-		case ${stat%% *} in Z | X) continue ;; esac
-		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
-		[ -n "$cmd" ] || continue
-		echo "$1: $pid ($cmd)"
-	done
 }
 
 # assert_nothing_left: right after a failed command, before any cleanup: no

@@ -25,6 +25,8 @@
 NOOK_BATS_LIB=${NOOK_BATS_LIB:-/usr/lib/bats}
 load "$NOOK_BATS_LIB/bats-support/load"
 load "$NOOK_BATS_LIB/bats-assert/load"
+# shellcheck source=tests/integration/pids.bash
+. "$(dirname "${BASH_SOURCE[0]}")/pids.bash"
 
 : "${NOOK_BINARY:?set NOOK_BINARY to the nook binary under test (tests/integration/run does)}"
 PODMAN_TIMEOUT=${PODMAN_TIMEOUT:-120}
@@ -203,21 +205,7 @@ podman_leftovers() {
 	done
 	printf '%s\n' "/$PODMAN_CGROUP/libpod-" >"$pat"
 	grep -l -F -f "$pat" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 |
-		podman_live_pids "process (cgroup)"
-}
-
-# Reads pids; prints "WHAT: PID (COMMAND LINE)" for the live ones (zombies
-# wait for the host's init, which nobody here can hurry).
-podman_live_pids() {
-	local pid stat cmd
-	while read -r pid; do
-		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-		stat=${stat##*) }
-		case ${stat%% *} in Z | X) continue ;; esac
-		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
-		[ -n "$cmd" ] || continue
-		echo "$1: $pid ($cmd)"
-	done
+		nook_describe_pids "process (cgroup)"
 }
 
 # conmon processes of this file's containers: their command line names

@@ -173,7 +173,8 @@ mkdir -p "$tree/nook/build/tests/integration" "$tree/nook/src/tests/integration"
 cp "$NOOK_BINARY" "$tree/nook/build/nook"
 cp "$NOOK_BUILDDIR/tests/integration/keyring-id" "$tree/nook/build/tests/integration/"
 cp "$NOOK_SRCDIR/tests/mkrootfs.sh" "$tree/nook/src/tests/"
-cp "$NOOK_SRCDIR/tests/integration/helpers.bash" "$tree/nook/src/tests/integration/"
+cp "$NOOK_SRCDIR/tests/integration/helpers.bash" "$NOOK_SRCDIR/tests/integration/pids.bash" \
+	"$tree/nook/src/tests/integration/"
 : >"$tree/nook/tests"
 for f in "$@"; do
 	mkdir -p "$tree/nook/src/$(dirname "$f")"
