@@ -398,3 +398,11 @@ wait_task_status() {
 	done
 	fail "task $1: status '$got', expected '$2'"
 }
+
+# kill_task ID: SIGKILL the task, wait until containerd sees it STOPPED,
+# delete the task (not the container).
+kill_task() {
+	ctrd tasks kill -s SIGKILL "$1"
+	wait_task_status "$1" STOPPED
+	ctrd tasks delete "$1" >/dev/null
+}

@@ -107,9 +107,7 @@ nook_list() {
 	run script -qec "$cmd" /dev/null </dev/null
 	assert_equal "$status" 6
 	assert_output --regexp '/dev/pts/[0-9]+'
-	ctrd tasks kill -s SIGKILL "$CID"
-	wait_task_status "$CID" STOPPED
-	ctrd tasks delete "$CID" >/dev/null
+	kill_task "$CID"
 	ctrd containers delete "$CID"
 }
 
@@ -137,9 +135,7 @@ nook_list() {
 	assert_equal "$(cat "$mem/memory.limit_in_bytes")" 33554432
 	assert_equal "$(cat "$cpu/cpu.cfs_quota_us")" 50000
 	grep -qx "$pid" "$mem/cgroup.procs" || fail "the task's pid $pid is not in $mem"
-	ctrd tasks kill -s SIGKILL "$CID"
-	wait_task_status "$CID" STOPPED
-	ctrd tasks delete "$CID" >/dev/null
+	kill_task "$CID"
 	ctrd containers delete "$CID"
 	[ ! -d "$mem" ] || fail "cgroup $mem left after delete"
 }

@@ -189,9 +189,7 @@ assert_restored_from() {
 	assert_line application/vnd.containerd.container.criu.checkpoint.criu.tar
 	assert_line application/vnd.containerd.container.checkpoint.runtime.options+proto
 	# the original goes away, with its task and its state in nook
-	ctrd tasks kill -s SIGKILL "$CID"
-	wait_task_status "$CID" STOPPED
-	ctrd tasks delete "$CID" >/dev/null
+	kill_task "$CID"
 	ctrd containers delete "$CID"
 	run nook_state "$CID"
 	[ "$status" -ne 0 ] || fail "nook still has $CID"
@@ -203,9 +201,7 @@ assert_restored_from() {
 	run ctrd tasks exec --exec-id "e$RANDOM" "$CID" sh -c 'cut -d" " -f1 /c'
 	assert_success
 	assert_output "$tok"
-	ctrd tasks kill -s SIGKILL "$CID"
-	wait_task_status "$CID" STOPPED
-	ctrd tasks delete "$CID" >/dev/null
+	kill_task "$CID"
 	run nook_state "$CID"
 	[ "$status" -ne 0 ] || fail "nook still has $CID after the task was deleted"
 }
