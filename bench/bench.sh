@@ -27,14 +27,8 @@ SELF=bench.sh DEFAULT_N=50 DEFAULT_WARMUP=3
 need_executables NOOK CRUN RUNC
 
 # ---- into a private mount namespace ----
-if [ -z "${NOOK_BENCH_IN_NS:-}" ]; then
-	export NOOK_BENCH_IN_NS=1 NOOK CRUN RUNC N WARMUP
-	exec unshare --mount --propagation private -- "$0" "$@"
-fi
-if mountpoint -q /sys/fs/cgroup/unified; then
-	umount /sys/fs/cgroup/unified
-	mount -t tmpfs -o size=64m,mode=0755 nook-bench /sys/fs/cgroup/unified
-fi
+in_private_mount_ns NOOK CRUN RUNC -- "$@"
+hide_cgroup_unified
 
 work=$(mktemp -d /tmp/nook-bench.XXXXXX)
 # State directories on a tmpfs, as /run is on a normal host.

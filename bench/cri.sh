@@ -34,14 +34,8 @@ NOOK=$(cd "$(dirname "$NOOK")" && pwd)/$(basename "$NOOK")
 [ -n "${EPOCHREALTIME:-}" ] || die "needs bash >= 5 (EPOCHREALTIME)"
 
 # ---- into a private mount namespace ----
-if [ -z "${NOOK_BENCH_IN_NS:-}" ]; then
-	export NOOK_BENCH_IN_NS=1 NOOK CRUN RUNC N WARMUP
-	exec unshare --mount --propagation private -- "$0" "$@"
-fi
-if mountpoint -q /sys/fs/cgroup/unified; then
-	umount /sys/fs/cgroup/unified
-	mount -t tmpfs -o size=64m,mode=0755 nook-bench /sys/fs/cgroup/unified
-fi
+in_private_mount_ns NOOK CRUN RUNC -- "$@"
+hide_cgroup_unified
 
 # ---- a private containerd (the tests' helpers, outside bats) ----
 load() { :; }

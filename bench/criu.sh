@@ -63,10 +63,7 @@ need_executables NOOK RUNC
 command -v criu >/dev/null || die "criu not found (contrib/install-criu.sh)"
 
 # ---- into a private mount namespace ----
-if [ -z "${NOOK_BENCH_IN_NS:-}" ]; then
-	export NOOK_BENCH_IN_NS=1 NOOK RUNC PYTHON N WARMUP RUN_TMPFS
-	exec unshare --mount --propagation private -- "$0" "$@"
-fi
+in_private_mount_ns NOOK RUNC PYTHON RUN_TMPFS -- "$@"
 if [ "$RUN_TMPFS" = 1 ] && [ "$(stat -f -c %T /run)" != tmpfs ]; then
 	mount -t tmpfs -o size=16m,mode=0755 nook-bench-run /run
 fi

@@ -3,7 +3,8 @@
 # arguments in "$@" (the first is N).  This sets here, srcdir, NOOK, CRUN,
 # RUNC, N and WARMUP (each overridable from the environment), checks root,
 # N and bash's $EPOCHREALTIME (timestamps without a fork per sample), and
-# defines die, need_executables and stats.
+# defines die, need_executables, in_private_mount_ns, hide_cgroup_unified,
+# round_order, stats and report.
 # shellcheck shell=bash
 
 here=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
@@ -31,6 +32,33 @@ need_executables() {
 [ "$(id -u)" -eq 0 ] || die "needs root (it creates containers)"
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
 [ -n "${EPOCHREALTIME:-}" ] || die "needs bash >= 5 (EPOCHREALTIME)"
+
+# in_private_mount_ns VAR... -- ARG...: unless the script already runs
+# there, re-execute it (with its arguments ARG...) under `unshare --mount
+# --propagation private`, exporting N, WARMUP and each VAR.  The host's
+# mounts are untouched by what the script mounts afterwards.
+in_private_mount_ns() {
+	local vars=()
+	while [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	[ -z "${NOOK_BENCH_IN_NS:-}" ] || return 0
+	export NOOK_BENCH_IN_NS=1 N WARMUP "${vars[@]}"
+	exec unshare --mount --propagation private -- "$0" "$@"
+}
+
+# hide_cgroup_unified: crun 1.8 refuses this host's hybrid cgroup layout,
+# so in the private mount namespace /sys/fs/cgroup/unified is unmounted and
+# an empty private tmpfs takes its place (nothing a runtime writes there
+# reaches the host): the same for every runtime measured.
+hide_cgroup_unified() {
+	if mountpoint -q /sys/fs/cgroup/unified; then
+		umount /sys/fs/cgroup/unified
+		mount -t tmpfs -o size=64m,mode=0755 nook-bench /sys/fs/cgroup/unified
+	fi
+}
 
 # round_order I NAME...: the names in the I-th of all their orders, cycling
 # through every permutation.  A plain rotation gives each runtime the same

@@ -26,14 +26,8 @@ SELF=podman.sh DEFAULT_N=30 DEFAULT_WARMUP=3
 need_executables NOOK CRUN RUNC PODMAN
 
 # ---- into a private mount namespace ----
-if [ -z "${NOOK_BENCH_IN_NS:-}" ]; then
-	export NOOK_BENCH_IN_NS=1 NOOK CRUN RUNC PODMAN N WARMUP
-	exec unshare --mount --propagation private -- "$0" "$@"
-fi
-if mountpoint -q /sys/fs/cgroup/unified; then
-	umount /sys/fs/cgroup/unified
-	mount -t tmpfs -o size=64m,mode=0755 nook-bench /sys/fs/cgroup/unified
-fi
+in_private_mount_ns NOOK CRUN RUNC PODMAN -- "$@"
+hide_cgroup_unified
 
 work=$(mktemp -d /tmp/nook-bench-podman.XXXXXX)
 chmod 0755 "$work"
