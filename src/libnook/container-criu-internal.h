@@ -35,7 +35,8 @@ int cr_set_cg_mode (struct nook_criu *c, const char *name, nook_error_t *err);
  * (both directions), and a blank network namespace made anew. */
 int dump_cgroup_mounts (struct nook_criu *c, pid_t pid, nook_error_t *err);
 int restore_cgroup_mounts (struct nook_criu *c, nook_error_t *err);
-bool own_uts_ns (const oci_container *cfg);
+/* A namespace of TYPE of the container's own (new, not joined by path). */
+bool cr_owns_ns (const oci_container *cfg, const char *type);
 int dump_blank_netns (struct nook_criu *c, const oci_container *cfg, const char *empty_ns, pid_t pid,
                       nook_error_t *err);
 int loopback_up_in (pid_t pid, nook_error_t *err);

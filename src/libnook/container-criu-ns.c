@@ -24,6 +24,7 @@
 #include "libcriu.h"
 #include "criu.h"
 #include "cgroup.h"
+#include "linux.h"
 #include "mount.h"
 #include "container.h"
 #include "container-internal.h"
@@ -254,26 +255,11 @@ restore_cgroup_mounts (struct nook_criu *c, nook_error_t *err)
  * (so no task could have changed addresses, routes, rules, netfilter or
  * sysctls since).  The image says so in NOOK_CRIU_BLANK_NETNS. */
 
-static bool
-own_netns (const oci_container *cfg)
-{
-  size_t i;
-
-  for (i = 0; cfg->linux && i < cfg->linux->namespaces_len; i++)
-    if (strcmp (cfg->linux->namespaces[i].type, "network") == 0)
-      return cfg->linux->namespaces[i].path == NULL;
-  return false;
-}
-
 bool
-own_uts_ns (const oci_container *cfg)
+cr_owns_ns (const oci_container *cfg, const char *type)
 {
-  size_t i;
-
-  for (i = 0; cfg->linux && i < cfg->linux->namespaces_len; i++)
-    if (strcmp (cfg->linux->namespaces[i].type, "uts") == 0)
-      return cfg->linux->namespaces[i].path == NULL;
-  return false;
+  const oci_namespace *ns = nook_config_namespace (cfg->linux, type);
+  return ns && ns->path == NULL;
 }
 
 static bool
@@ -355,8 +341,8 @@ dump_blank_netns (struct nook_criu *c, const oci_container *cfg, const char *emp
   struct CriuOpts *rpc = nook_criu_rpc (c);
 
   if (empty_ns == NULL
-      && (!own_netns (cfg) || net_sysctls (cfg) || !only_loopback (pid) || !net_caps_dropped (pid)
-          || !proc_sys_readonly (pid)))
+      && (!cr_owns_ns (cfg, "network") || net_sysctls (cfg) || !only_loopback (pid)
+          || !net_caps_dropped (pid) || !proc_sys_readonly (pid)))
     return 0;
   rpc->has_empty_ns = true;
   rpc->empty_ns |= CLONE_NEWNET;

@@ -34,6 +34,7 @@
 #include "libcriu.h"
 #include "criu.h"
 #include "cgroup.h"
+#include "linux.h"
 #include "mount.h"
 #include "container.h"
 #include "container-internal.h"
@@ -68,12 +69,8 @@ cr_is_bind_mount (const oci_mount *m)
 const char *
 cr_netns_path (const oci_container *cfg)
 {
-  size_t i;
-
-  for (i = 0; cfg->linux && i < cfg->linux->namespaces_len; i++)
-    if (strcmp (cfg->linux->namespaces[i].type, "network") == 0)
-      return cfg->linux->namespaces[i].path;
-  return NULL;
+  const oci_namespace *ns = nook_config_namespace (cfg->linux, "network");
+  return ns ? ns->path : NULL;
 }
 
 /* Features this libcriu/CRIU pair cannot do on a request: named errors. */
@@ -133,6 +130,14 @@ struct restore_ctx
   bool has_hooks;   /* prestart or createRuntime: run at "setup-namespaces" */
   nook_error_t hook_err; /* why a hook failed (the parent ran it) */
 };
+
+/* A blank image restored into a bundle that names no network namespace:
+ * CRIU makes the namespace anew (empty) and nook brings lo up in it. */
+static bool
+new_blank_netns (const struct restore_ctx *x)
+{
+  return x->blank_netns && cr_netns_path (x->cfg) == NULL;
+}
 
 /* libcriu's notify callback takes no context: what it needs is set in the
  * restore helper process (single-threaded, used for one request) before
@@ -501,7 +506,7 @@ restore_options (struct restore_ctx *x, nook_error_t *err)
     return -1;
   /* A blank netns is made anew, unless the bundle joins one by path
    * (restore_namespaces): a pod's container goes into the pod's. */
-  if (x->blank_netns && cr_netns_path (x->cfg) == NULL)
+  if (new_blank_netns (x))
     {
       nook_criu_rpc (x->c)->has_empty_ns = true;
       nook_criu_rpc (x->c)->empty_ns |= CLONE_NEWNET;
@@ -670,8 +675,8 @@ helper_main (struct restore_ctx *x, int go, int result)
       notify.hooks_reply = go; /* the parent's answers follow the "go" byte */
     }
   notify.console_socket = x->o->console_socket;
-  notify.loopback_up = x->blank_netns && cr_netns_path (x->cfg) == NULL;
-  if (own_uts_ns (x->cfg))
+  notify.loopback_up = new_blank_netns (x);
+  if (cr_owns_ns (x->cfg, "uts"))
     {
       notify.hostname = x->cfg->hostname;
       notify.domainname = x->cfg->domainname;

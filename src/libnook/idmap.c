@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 
 #include "idmap.h"
+#include "linux.h"
 #include "mount.h"
 #include "utils.h"
 
@@ -160,10 +161,8 @@ userns_of (struct prepare_ctx *ctx, const struct mapping *want, const char *what
 static bool
 has_new_userns (const oci_linux *l)
 {
-  for (size_t i = 0; l && i < l->namespaces_len; i++)
-    if (l->namespaces[i].type && strcmp (l->namespaces[i].type, "user") == 0)
-      return l->namespaces[i].path == NULL || l->namespaces[i].path[0] == '\0';
-  return false;
+  const oci_namespace *ns = nook_config_namespace (l, "user");
+  return ns && (ns->path == NULL || ns->path[0] == '\0');
 }
 
 /* runtime-spec 1.2: the mount's own mappings, both of them; without any,

@@ -132,6 +132,17 @@ check_maps (const oci_linux *l, const struct nook_namespaces *ns, nook_error_t *
   return 0;
 }
 
+const oci_namespace *
+nook_config_namespace (const oci_linux *l, const char *type)
+{
+  size_t i;
+
+  for (i = 0; l && i < l->namespaces_len; i++)
+    if (l->namespaces[i].type && strcmp (l->namespaces[i].type, type) == 0)
+      return &l->namespaces[i];
+  return NULL;
+}
+
 int
 nook_namespaces_prepare (const oci_linux *linux, struct nook_namespaces *ns, nook_error_t *err)
 {

@@ -61,6 +61,9 @@ int nook_loopback_up (const struct nook_namespaces *ns, nook_error_t *err);
 /* Child, in its own uts namespace: hostname and domainname. */
 int nook_set_hostname (const oci_container *cfg, const struct nook_namespaces *ns, nook_error_t *err);
 
+/* The entry of linux.namespaces of TYPE ("network", "uts", ...), or NULL. */
+const oci_namespace *nook_config_namespace (const oci_linux *l, const char *type);
+
 /* Does the container get its own namespace of this CLONE_NEW* type? */
 bool nook_namespaces_owns (const struct nook_namespaces *ns, int nstype);
 
