@@ -40,11 +40,7 @@ RUNTIMES=(nook crun runc)
 LIVE_IDS=()
 
 cleanup() {
-	local entry rt id
-	for entry in "${LIVE_IDS[@]}"; do
-		rt=${entry%%:*} id=${entry#*:}
-		"${BIN[$rt]}" --root "$work/state/$rt" delete --force "$id" >/dev/null 2>&1 || true
-	done
+	delete_live "${LIVE_IDS[@]}"
 	umount "$work/state" 2>/dev/null || true
 	rm -rf --one-file-system "$work"
 }

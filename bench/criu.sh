@@ -81,11 +81,7 @@ PLACES=(disk tmpfs)
 LIVE=()
 
 cleanup() {
-	local entry rt id
-	for entry in "${LIVE[@]}"; do
-		rt=${entry%%:*} id=${entry#*:}
-		"${BIN[$rt]}" --root "$work/state/$rt" delete --force "$id" >/dev/null 2>&1 || true
-	done
+	delete_live "${LIVE[@]}"
 	umount "$work/state" "$work/tmpfs" 2>/dev/null || true
 	rm -rf --one-file-system "$work"
 }

@@ -83,6 +83,17 @@ round_order() {
 	echo "${out[@]}"
 }
 
+# delete_live RT:ID...: `delete --force` each container with its runtime's
+# binary (${BIN[RT]}) and state root ($work/state/RT): what a round left
+# when the script stops early.
+delete_live() {
+	local entry rt id
+	for entry; do
+		rt=${entry%%:*} id=${entry#*:}
+		"${BIN[$rt]}" --root "$work/state/$rt" delete --force "$id" >/dev/null 2>&1 || true
+	done
+}
+
 # stats FILE: "median p90" in milliseconds of the microsecond samples in FILE.
 stats() {
 	sort -n "$1" | awk '{ v[NR] = $1 }
