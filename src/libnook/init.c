@@ -180,14 +180,11 @@ nook_setup_terminal (const oci_process *p, const char *console_path, int syncfd,
 }
 
 static int
-load_seccomp (const oci_seccomp *sc, const struct nook_seccomp_prog *prog, int syncfd,
-              nook_error_t *err)
+load_seccomp (const struct nook_seccomp_prog *prog, int syncfd, nook_error_t *err)
 {
   cleanup_close int notify = -1;
 
-  if (sc == NULL)
-    return 0;
-  if (nook_seccomp_load (sc, prog, &notify, err) < 0)
+  if (nook_seccomp_load (prog, &notify, err) < 0)
     return -1;
   if (notify >= 0)
     return nook_sync_send_fd (syncfd, NOOK_SYNC_CHILD_SECCOMP, notify, err);
@@ -202,8 +199,6 @@ nook_setup_process (const oci_container *cfg, const oci_process *p,
                     const struct nook_seccomp_prog *seccomp, int syncfd, int preserve_fds,
                     bool is_exec, nook_error_t *err)
 {
-  const oci_seccomp *sc = cfg->linux ? cfg->linux->seccomp : NULL;
-
   if (pass_preserved_fds (preserve_fds, err) < 0)
     return -1;
   if (nook_scheduling_apply (cfg, p, err) < 0)
@@ -212,11 +207,11 @@ nook_setup_process (const oci_container *cfg, const oci_process *p,
    * init process". */
   if (is_exec && nook_scheduling_apply_final (p, err) < 0)
     return -1;
-  if (!p->no_new_privileges && load_seccomp (sc, seccomp, syncfd, err) < 0)
+  if (!p->no_new_privileges && load_seccomp (seccomp, syncfd, err) < 0)
     return -1;
   if (nook_process_apply_identity (p, err) < 0)
     return -1;
-  if (p->no_new_privileges && load_seccomp (sc, seccomp, syncfd, err) < 0)
+  if (p->no_new_privileges && load_seccomp (seccomp, syncfd, err) < 0)
     return -1;
   return nook_process_chdir (p, err);
 }

@@ -701,6 +701,8 @@ nook_seccomp_prog_release (struct nook_seccomp_prog *p)
   p->n = 0;
 }
 
+/* The listener fd, with SECCOMP_FILTER_FLAG_NEW_LISTENER among p->flags,
+ * is O_CLOEXEC (the kernel makes it so). */
 static int
 load_prog (const struct nook_seccomp_prog *p, int *notify_fd, nook_error_t *err)
 {
@@ -719,33 +721,12 @@ load_prog (const struct nook_seccomp_prog *p, int *notify_fd, nook_error_t *err)
 }
 
 int
-nook_seccomp_load (const oci_seccomp *sc, const struct nook_seccomp_prog *prog, int *notify_fd,
-                   nook_error_t *err)
+nook_seccomp_load (const struct nook_seccomp_prog *prog, int *notify_fd, nook_error_t *err)
 {
-  cleanup_filter scmp_filter_ctx ctx = NULL;
-  int r;
-
   *notify_fd = -1;
-  if (sc == NULL)
+  if (prog == NULL || prog->n == 0)
     return 0;
-  if (prog && prog->n > 0)
-    return load_prog (prog, notify_fd, err);
-  if (build_filter (sc, &ctx, err) < 0)
-    return -1;
-  r = seccomp_load (ctx);
-  if (r == -EACCES)
-    return nook_make_error (err, -r, "load the seccomp filter (without no_new_privs this needs "
-                                     "CAP_SYS_ADMIN)");
-  if (r < 0)
-    return nook_make_error (err, -r, "load the seccomp filter");
-  if (!uses_notify (sc))
-    return 0;
-  /* The kernel made it O_CLOEXEC; libseccomp does not close it. */
-  r = seccomp_notify_fd (ctx);
-  if (r < 0)
-    return nook_make_error (err, -r, "get the seccomp listener fd");
-  *notify_fd = r;
-  return 0;
+  return load_prog (prog, notify_fd, err);
 }
 
 /* ---- the listener, in the parent ---- */

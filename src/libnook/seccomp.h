@@ -35,17 +35,16 @@ int nook_seccomp_prepare (const oci_seccomp *sc, const char *root, struct nook_s
                           nook_error_t *err);
 void nook_seccomp_prog_release (struct nook_seccomp_prog *p);
 
-/* Child: load the filter prog (from nook_seccomp_prepare; when it is
- * empty, build it from sc here).  When it uses SCMP_ACT_NOTIFY,
+/* Child: load the filter prog compiled by nook_seccomp_prepare (an empty
+ * one, from no linux.seccomp, loads nothing).  When it uses SCMP_ACT_NOTIFY,
  * *notify_fd gets the listener fd (O_CLOEXEC, the caller's to close; else
  * -1).  Where, as runc: with process.noNewPrivileges, as the last step
  * before execve (after capabilities and PR_SET_NO_NEW_PRIVS), so the filter
  * sees as few of nook's own syscalls as possible; without it, before the
  * user and capabilities change, because loading a filter without
  * no_new_privs needs CAP_SYS_ADMIN (SCMP_FLTATR_CTL_NNP is off: nook sets
- * no_new_privs itself).  sc == NULL loads nothing. */
-int nook_seccomp_load (const oci_seccomp *sc, const struct nook_seccomp_prog *prog, int *notify_fd,
-                       nook_error_t *err);
+ * no_new_privs itself). */
+int nook_seccomp_load (const struct nook_seccomp_prog *prog, int *notify_fd, nook_error_t *err);
 
 /* Send the notify fd to linux.seccomp.listenerPath over SCM_RIGHTS with the
  * container state, as runtime-spec "The Container Process State" describes:
