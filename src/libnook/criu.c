@@ -133,35 +133,35 @@ version_cache_key (const char *binary)
   return key;
 }
 
+/* The file is one line: the key, a space, the version. */
 static int
 cached_version (int dirfd, const char *key)
 {
-  cleanup_free char *data = NULL;
-  nook_error_t ignored = NULL;
-  size_t len, klen = strlen (key);
+  cleanup_free char *prefix = NULL, *data = NULL;
+  size_t len;
   int64_t v;
 
-  if (dirfd < 0 || read_all_file_at (dirfd, NOOK_CRIU_VERSION_CACHE, &data, &len, &ignored) < 0)
-    {
-      nook_error_release (&ignored);
-      return 0;
-    }
-  if (len <= klen + 1 || strncmp (data, key, klen) != 0 || data[klen] != ' ')
+  xasprintf (&prefix, "%s ", key);
+  if (dirfd < 0
+      || !nook_cache_read (dirfd, NOOK_CRIU_VERSION_CACHE, prefix, strlen (prefix), &data, &len))
     return 0;
   data[strcspn (data, "\n")] = '\0';
-  return parse_int64 (data + klen + 1, &v) == 0 && v > 0 && v < INT32_MAX ? (int) v : 0;
+  return parse_int64 (data, &v) == 0 && v > 0 && v < INT32_MAX ? (int) v : 0;
 }
 
 static void
 cache_version (int dirfd, const char *key, int v)
 {
-  cleanup_free char *line = NULL;
+  cleanup_free char *prefix = NULL, *value = NULL;
   nook_error_t ignored = NULL;
 
   if (dirfd < 0)
     return;
-  xasprintf (&line, "%s %d\n", key, v);
-  if (write_file_atomic_at (dirfd, NOOK_CRIU_VERSION_CACHE, line, strlen (line), &ignored) < 0)
+  xasprintf (&prefix, "%s ", key);
+  xasprintf (&value, "%d\n", v);
+  if (nook_cache_write (dirfd, NOOK_CRIU_VERSION_CACHE, prefix, strlen (prefix), value,
+                        strlen (value), &ignored)
+      < 0)
     nook_error_release (&ignored); /* a cache: asked again next time */
 }
 
@@ -342,7 +342,7 @@ nook_criu_kdat_load (const char *cache_dir)
   cleanup_free char *header = NULL, *data = NULL, *path = NULL;
   nook_error_t ignored = NULL;
   struct statfs sf;
-  size_t len, hlen;
+  size_t len;
 
   if (cache_dir == NULL || statfs ("/run", &sf) < 0 || sf.f_type == TMPFS_MAGIC)
     return 0; /* CRIU keeps its own cache there */
@@ -350,11 +350,9 @@ nook_criu_kdat_load (const char *cache_dir)
   if (header == NULL
       || mount ("nook-criu-run", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
     return 0;
-  hlen = strlen (header);
   xasprintf (&path, "%s/" NOOK_CRIU_KDAT, cache_dir);
-  if (read_all_file (path, &data, &len, &ignored) == 0 && len > hlen
-      && memcmp (data, header, hlen) == 0
-      && write_file_at (AT_FDCWD, RUN_KDAT, data + hlen, len - hlen, 0600, &ignored) == 0)
+  if (nook_cache_read (AT_FDCWD, path, header, strlen (header), &data, &len) && len > 0
+      && write_file_at (AT_FDCWD, RUN_KDAT, data, len, 0600, &ignored) == 0)
     return 2;
   nook_error_release (&ignored);
   /* No cache yet: `criu check` makes one (once per boot and binary).  The
@@ -372,10 +370,10 @@ nook_criu_kdat_load (const char *cache_dir)
 void
 nook_criu_kdat_store (const char *cache_dir)
 {
-  cleanup_free char *header = NULL, *data = NULL, *out = NULL;
+  cleanup_free char *header = NULL, *data = NULL;
   nook_error_t ignored = NULL;
   cleanup_close int dirfd = -1;
-  size_t len, hlen;
+  size_t len;
 
   header = kdat_header ();
   if (header == NULL || read_all_file (RUN_KDAT, &data, &len, &ignored) < 0)
@@ -383,12 +381,10 @@ nook_criu_kdat_store (const char *cache_dir)
       nook_error_release (&ignored);
       return;
     }
-  hlen = strlen (header);
-  out = xmalloc0 (hlen + len);
-  memcpy (out, header, hlen);
-  memcpy (out + hlen, data, len);
   dirfd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0 || write_file_atomic_at (dirfd, NOOK_CRIU_KDAT, out, hlen + len, &ignored) < 0)
+  if (dirfd < 0
+      || nook_cache_write (dirfd, NOOK_CRIU_KDAT, header, strlen (header), data, len, &ignored)
+           < 0)
     nook_error_release (&ignored); /* a cache: CRIU probes again next time */
 }
 

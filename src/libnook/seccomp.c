@@ -601,17 +601,18 @@ key_hash (const char *key)
 static bool
 cache_read (const char *path, const char *key, struct nook_seccomp_prog *out)
 {
-  cleanup_free char *data = NULL;
-  size_t len = 0, klen = strlen (key) + 1;
+  char *data = NULL;
+  size_t len = 0;
 
-  if (read_all_file_at (AT_FDCWD, path, &data, &len, NULL) < 0)
+  if (!nook_cache_read (AT_FDCWD, path, key, strlen (key) + 1, &data, &len))
     return false;
-  if (len <= klen || memcmp (data, key, klen) != 0
-      || (len - klen) % sizeof (struct sock_filter) != 0)
-    return false;
-  out->n = (len - klen) / sizeof (struct sock_filter);
-  out->insns = xmalloc0 (len - klen);
-  memcpy (out->insns, data + klen, len - klen);
+  if (len == 0 || len % sizeof (struct sock_filter) != 0)
+    {
+      free (data);
+      return false;
+    }
+  out->n = len / sizeof (struct sock_filter);
+  out->insns = data;
   return true;
 }
 
@@ -619,18 +620,15 @@ static void
 cache_write (const char *root, const char *name, const char *key,
              const struct nook_seccomp_prog *p)
 {
-  cleanup_free char *dir = NULL, *data = NULL;
-  size_t klen = strlen (key) + 1, plen = p->n * sizeof (struct sock_filter);
+  cleanup_free char *dir = NULL;
   nook_error_t e = NULL;
   cleanup_close int dfd = -1;
 
   xasprintf (&dir, "%s/.cache/seccomp", root);
-  data = xmalloc0 (klen + plen);
-  memcpy (data, key, klen);
-  memcpy (data + klen, p->insns, plen);
   if (mkdir_p (dir, 0700, &e) < 0
       || (dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0
-      || write_file_atomic_at (dfd, name, data, klen + plen, &e) < 0)
+      || nook_cache_write (dfd, name, key, strlen (key) + 1, p->insns,
+                           p->n * sizeof (struct sock_filter), &e) < 0)
     {
       nook_debug ("seccomp: not cached in `%s`: %s", dir, e ? e->msg : strerror (errno));
       nook_error_release (&e);

@@ -175,6 +175,41 @@ write_existing_file_at (int dirfd, const char *name, const char *data, size_t le
   return 0;
 }
 
+bool
+nook_cache_read (int dirfd, const char *name, const char *key, size_t klen, char **payload,
+                 size_t *len)
+{
+  nook_error_t ignored = NULL;
+  char *data = NULL;
+  size_t n = 0;
+
+  if (read_all_file_at (dirfd, name, &data, &n, &ignored) < 0)
+    {
+      nook_error_release (&ignored);
+      return false;
+    }
+  if (n < klen || memcmp (data, key, klen) != 0)
+    {
+      free (data);
+      return false;
+    }
+  memmove (data, data + klen, n - klen + 1); /* with the NUL */
+  *payload = data;
+  *len = n - klen;
+  return true;
+}
+
+int
+nook_cache_write (int dirfd, const char *name, const char *key, size_t klen, const void *payload,
+                  size_t len, nook_error_t *err)
+{
+  cleanup_free char *data = xmalloc0 (klen + len);
+
+  memcpy (data, key, klen);
+  memcpy (data + klen, payload, len);
+  return write_file_atomic_at (dirfd, name, data, klen + len, err);
+}
+
 int
 write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len,
                       nook_error_t *err)

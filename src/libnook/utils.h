@@ -39,6 +39,17 @@ int write_existing_file_at (int dirfd, const char *name, const char *data, size_
 int write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len, nook_error_t *err);
 int write_all (int fd, const void *buf, size_t len);
 
+/* Cache files (the seccomp programs, CRIU's version and kernel probes):
+ * the key (klen bytes, its own separator included) then the payload.
+ * nook_cache_read gives the payload (malloc'd, NUL terminated) of a file
+ * that starts with the key; a missing, unreadable or other-keyed file is
+ * a miss (false), never an error. */
+bool nook_cache_read (int dirfd, const char *name, const char *key, size_t klen, char **payload,
+                      size_t *len);
+/* Replace the cache file atomically; a failure only costs a later miss. */
+int nook_cache_write (int dirfd, const char *name, const char *key, size_t klen,
+                      const void *payload, size_t len, nook_error_t *err);
+
 /* mkdir -p; mode for created components. */
 int mkdir_p (const char *path, mode_t mode, nook_error_t *err);
 /* rm -rf below dirfd/name, not crossing mount points. */

@@ -237,6 +237,38 @@ test_json_log (void)
 }
 
 static void
+test_cache_files (void)
+{
+  cleanup_free char *dir = make_tmpdir ();
+  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  nook_error_t err = NULL;
+  char *payload = NULL;
+  size_t len = 0;
+
+  CHECK (dfd >= 0);
+  /* a missing file is a miss, not an error */
+  CHECK (!nook_cache_read (dfd, "c", "key ", 4, &payload, &len));
+  CHECK (nook_cache_write (dfd, "c", "key ", 4, "42\n", 3, &err) == 0);
+  CHECK (nook_cache_read (dfd, "c", "key ", 4, &payload, &len));
+  CHECK (len == 3);
+  CHECK_STR_EQ (payload, "42\n");
+  free (payload);
+  /* another key, a longer key, and one its file only starts like: misses */
+  CHECK (!nook_cache_read (dfd, "c", "kez ", 4, &payload, &len));
+  CHECK (!nook_cache_read (dfd, "c", "key 42\nmore", 11, &payload, &len));
+  CHECK (!nook_cache_read (dfd, "c", "key", 4, &payload, &len));
+  /* a key with its NUL separator and a binary payload */
+  CHECK (nook_cache_write (dfd, "b", "k", 2, "\0\1\2", 3, &err) == 0);
+  CHECK (nook_cache_read (dfd, "b", "k", 2, &payload, &len));
+  CHECK (len == 3 && memcmp (payload, "\0\1\2", 3) == 0);
+  free (payload);
+  nook_error_release (&err);
+  unlinkat (dfd, "c", 0);
+  unlinkat (dfd, "b", 0);
+  rmdir (dir);
+}
+
+static void
 test_error_wrap (void)
 {
   nook_error_t err = NULL;
@@ -260,6 +292,7 @@ main (void)
   RUN_TEST (test_start_time);
   RUN_TEST (test_status_roundtrip);
   RUN_TEST (test_json_log);
+  RUN_TEST (test_cache_files);
   RUN_TEST (test_error_wrap);
   return unit_finish ();
 }
