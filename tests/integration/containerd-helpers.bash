@@ -212,6 +212,15 @@ ctr_ns() {
 	timeout -k 5 "$CTRD_TIMEOUT" ctr --address "$CTRD_SOCK" --namespace "$ns" "$@" 3>&-
 }
 
+# ctr_in_tty: the start of a ctr command line for script(1) to run on its
+# terminal.  timeout runs with --foreground: by default it moves itself into
+# a process group of its own, which is a background group of the terminal
+# when the shell script(1) starts (dash) forks it, and ctr's tcsetattr (raw
+# mode for -t) then stops it with SIGTTOU until the timeout kills it.
+ctr_in_tty() {
+	echo "timeout --foreground -k 5 $CTRD_TIMEOUT ctr --address $CTRD_SOCK --namespace $CTRD_NS"
+}
+
 # ctrd ARGS...: ctr in the tests' namespace.
 ctrd() {
 	ctr_ns "$CTRD_NS" "$@"

@@ -89,7 +89,7 @@ nook_list() {
 
 @test "containerd: ctr run -t gives the container a terminal" {
 	local cmd
-	cmd="timeout -k 5 $CTRD_TIMEOUT ctr --address $CTRD_SOCK --namespace $CTRD_NS run --rm -t"
+	cmd="$(ctr_in_tty) run --rm -t"
 	cmd="$cmd --runc-binary $NOOK_BINARY --runc-root $NOOK_ROOT --fifo-dir $CTRD_TMP/fifo $IMAGE $CID"
 	cmd="$cmd sh -c 'tty; [ -t 0 ] && echo stdin-is-tty; [ -t 1 ] && echo stdout-is-tty'"
 	run script -qec "$cmd" /dev/null </dev/null
@@ -102,8 +102,8 @@ nook_list() {
 @test "containerd: task exec -t into a detached container gets a terminal" {
 	ctr_run -d "$IMAGE" "$CID" sleep 1000 >/dev/null
 	wait_task_status "$CID" RUNNING
-	local cmd="timeout -k 5 $CTRD_TIMEOUT ctr --address $CTRD_SOCK --namespace $CTRD_NS"
-	cmd="$cmd tasks exec -t --fifo-dir $CTRD_TMP/fifo --exec-id tty $CID sh -c 'tty; exit 6'"
+	local cmd
+	cmd="$(ctr_in_tty) tasks exec -t --fifo-dir $CTRD_TMP/fifo --exec-id tty $CID sh -c 'tty; exit 6'"
 	run script -qec "$cmd" /dev/null </dev/null
 	assert_equal "$status" 6
 	assert_output --regexp '/dev/pts/[0-9]+'
