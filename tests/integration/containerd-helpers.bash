@@ -377,14 +377,18 @@ ctrd_dump() {
 			ps -o pid=,ppid=,stat=,wchan:24=,etime=,args= -p "$pid" 2>/dev/null || true
 		done
 	done
+	echo "--- containerd's containers and tasks"
+	ctrd containers ls 2>&1 | tail -n +2
+	ctrd tasks ls 2>&1 | tail -n +2
 	echo "--- nook list (every namespace's root)"
 	for d in "$NOOK_ROOT"/*/; do
 		[ -d "$d" ] && "$NOOK_BINARY" --root "$d" list 2>&1
 	done
 	echo "--- the runtime's log lines (last 20)"
 	cat "$CTRD_TMP"/state/io.containerd.runtime.v2.task/*/*/log.json 2>/dev/null | tail -n 20
-	echo "--- containerd log (last 40 lines)"
-	tail -n 40 "$CTRD_TMP/containerd.log"
+	echo "--- containerd log (last 30 lines, without its garbage collector's)"
+	grep -vE 'msg="(garbage collected|snapshot garbage collected|schedule snapshotter cleanup|removed snapshot)"' \
+		"$CTRD_TMP/containerd.log" | tail -n 30
 }
 
 # ctrd_descendants PID: every descendant of PID, parents first.
