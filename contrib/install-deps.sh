@@ -12,7 +12,7 @@ PACKAGES="
 	crun runc hyperfine
 	qemu-system-x86 linux-image-amd64 cpio systemd dbus
 	uidmap podman containerd containernetworking-plugins iptables
-	python3-grpcio python3-protobuf protobuf-compiler
+	python3-grpcio python3-protobuf python3-websocket protobuf-compiler
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -48,8 +48,8 @@ ctrd_require() {
 		command -v protoc >/dev/null || missing="$missing protobuf-compiler"
 		[ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] ||
 			missing="$missing containernetworking-plugins"
-		"$CTRD_PYTHON" -c 'import grpc, google.protobuf' 2>/dev/null ||
-			missing="$missing python3-grpcio python3-protobuf"
+		"$CTRD_PYTHON" -c 'import grpc, google.protobuf, websocket' 2>/dev/null ||
+			missing="$missing python3-grpcio python3-protobuf python3-websocket"
 	fi
 	[ -z "$missing" ] || fail "missing tools; install the Debian packages:$missing"
 }

@@ -6,8 +6,9 @@ runtime.v1 over containerd's unix socket as the kubelet does.
 
 The protobuf module is compiled from cri.proto (next to this file) with
 `protoc --python_out` into --gen-dir (default: $NOOK_CRI_GEN_DIR, else a
-temporary directory removed at exit).  Needs Debian's python3-grpcio and
-python3-protobuf (run it with /usr/bin/python3) and protobuf-compiler.
+temporary directory removed at exit).  Needs Debian's python3-grpcio,
+python3-protobuf and python3-websocket (run it with /usr/bin/python3) and
+protobuf-compiler.
 
 Commands (ids and JSON on stdout; errors on stderr as
 "cri-client: METHOD: message", exit status 1):
@@ -24,7 +25,11 @@ Commands (ids and JSON on stdout; errors on stderr as
   inspect C                                      -> {"state", "exit_code", "log_path", ...}
   ps [--pod POD]                                 -> container ids
   exec C [--timeout S] -- CMD ARG...             -> the command's stdout/stderr
-                                                    and exit status
+                                                    and exit status (ExecSync)
+  exec-stream C [--tty] [--stdin TEXT] [--reply TEXT] -- CMD ARG...
+                                                 -> the same through Exec and
+                                                    the streaming server, as
+                                                    `kubectl exec` does
   logs C                                         -> the messages of the
                                                     container's CRI log file
   images                                         -> image names
@@ -232,6 +237,64 @@ def cmd_exec(c, args):
     return r.exit_code
 
 
+def exit_code_of(status):
+    """The exit code in the v4.channel.k8s.io status message (a Kubernetes
+    Status: Success, or Failure with a cause of reason ExitCode)."""
+    if status is None:
+        raise CriError("Exec", "the stream closed without a status message")
+    if status.get("status") == "Success":
+        return 0
+    for cause in status.get("details", {}).get("causes", []):
+        if cause.get("reason") == "ExitCode":
+            return int(cause["message"])
+    raise CriError("Exec", "failed: %s" % status.get("message", status))
+
+
+def cmd_exec_stream(c, args):
+    """Exec as the kubelet serves `kubectl exec`: the CRI Exec call returns a
+    URL on containerd's streaming server, and the streams go over a websocket
+    in the channel.k8s.io framing (the first byte of each message is its
+    channel: 0 stdin, 1 stdout, 2 stderr, 3 the exit status)."""
+    import websocket
+
+    r = c.rt("Exec", pb.ExecRequest(container_id=args.id, cmd=args.cmd, tty=args.tty,
+                                    stdin=args.stdin is not None or args.reply is not None,
+                                    stdout=True,
+                                    stderr=not args.tty))
+    url = r.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+    try:
+        ws = websocket.create_connection(url, subprotocols=["v4.channel.k8s.io"],
+                                         timeout=args.timeout)
+    except (OSError, websocket.WebSocketException) as e:
+        raise CriError("Exec", "connect to %s: %s" % (url, e))
+    status = None
+    try:
+        if args.stdin is not None:
+            ws.send_binary(b"\0" + args.stdin.encode())
+        while True:
+            opcode, data = ws.recv_data()
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                break
+            if len(data) < 2:
+                continue  # a channel's opening message carries no data
+            out = {1: sys.stdout, 2: sys.stderr}.get(data[0])
+            if out:
+                out.buffer.write(data[1:])
+                out.flush()
+                if args.reply is not None:
+                    ws.send_binary(b"\0" + args.reply.encode())
+                    args.reply = None
+            elif data[0] == 3:
+                status = json.loads(data[1:])
+    except websocket.WebSocketConnectionClosedException:
+        pass
+    except (OSError, websocket.WebSocketException) as e:
+        raise CriError("Exec", "stream from %s: %s" % (url, e))
+    finally:
+        ws.close()
+    return exit_code_of(status)
+
+
 def cmd_logs(c, args):
     """CRI log lines are `TIMESTAMP STREAM P|F MESSAGE`: a P(artial) line
     continues on the next one."""
@@ -377,6 +440,13 @@ def parser():
     s.add_argument("id")
     s.add_argument("--timeout", type=int, default=30)
     s.add_argument("cmd", nargs="+")
+    s = sub.add_parser("exec-stream")
+    s.add_argument("id")
+    s.add_argument("--tty", action="store_true")
+    s.add_argument("--stdin", help="sent to the command's stdin (which is not closed)")
+    s.add_argument("--reply", help="sent to stdin once the first output has come")
+    s.add_argument("--timeout", type=float, default=30, help="seconds without a message")
+    s.add_argument("cmd", nargs="+")
     sub.add_parser("logs").add_argument("id")
     sub.add_parser("images")
     s = sub.add_parser("bench")
@@ -401,7 +471,7 @@ def main():
     try:
         load_proto(gen_dir)
         c = Client(args.address, args.timeout)
-        rc = globals()["cmd_" + args.command](c, args)
+        rc = globals()["cmd_" + args.command.replace("-", "_")](c, args)
         return rc or 0
     except CriError as e:
         print("cri-client: %s" % e, file=sys.stderr)

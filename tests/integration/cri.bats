@@ -7,6 +7,7 @@
 # network namespace, so no CNI plugin is needed (the CNI config dir is
 # empty); everything else about them is what the kubelet asks for.
 
+bats_require_minimum_version 1.5.0
 load containerd-helpers
 
 IMAGE=localhost/nook-busybox:1
@@ -198,6 +199,39 @@ create_in_pod() {
 	assert_success
 	run cri rmp "$POD"
 	assert_success
+}
+
+@test "cri: streaming Exec (kubectl exec's path): streams, stdin, exit status, a terminal" {
+	run_pod nook
+	create_in_pod work -- sleep 1000
+	run cri start "$CTR"
+	assert_success
+	assert_equal "$(nook_status "$CTR")" running
+
+	# stdout and stderr on their own channels; the exit status in the
+	# stream's closing status message
+	run --separate-stderr cri exec-stream "$CTR" -- sh -c 'echo to-out; echo to-err >&2; exit 6'
+	assert_equal "$status" 6
+	assert_equal "$output" to-out
+	assert_equal "$stderr" to-err
+	# stdin reaches the process
+	run cri exec-stream --stdin $'hello-in\n' "$CTR" -- head -n 1
+	assert_success
+	assert_output hello-in
+	# a terminal: the exec's own pty, through nook's console socket.  It
+	# waits for a reply to its output before it exits: containerd 1.6 can
+	# drop what a terminal exec wrote when the exec ends at once (seen with
+	# runc as well as nook).
+	run cri exec-stream --tty --reply $'go\r' "$CTR" -- \
+		sh -c 'echo "$(tty) $([ -t 0 ] && echo stdin-is-tty)"; read -r line; exit 4'
+	assert_equal "$status" 4
+	assert_output --regexp '/dev/pts/[0-9]+'
+	assert_output --partial stdin-is-tty
+	# nook's refusal reaches the client
+	run cri exec-stream "$CTR" -- /no/such/program
+	assert_failure
+	assert_output --partial 'executable `/no/such/program`'
+	assert_equal "$(nook_status "$CTR")" running
 }
 
 @test "cri: a memory limit from the pod spec is applied by nook" {
