@@ -27,6 +27,8 @@
 NOOK_BATS_LIB=${NOOK_BATS_LIB:-/usr/lib/bats}
 load "$NOOK_BATS_LIB/bats-support/load"
 load "$NOOK_BATS_LIB/bats-assert/load"
+# shellcheck source=tests/integration/pids.bash
+. "$(dirname "${BASH_SOURCE[0]}")/pids.bash"
 
 : "${NOOK_BINARY:?set NOOK_BINARY to the nook binary under test (tests/integration/run does)}"
 NOOK_SRCDIR=${NOOK_SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
@@ -373,7 +375,7 @@ ctrd_dump() {
 	local shim pid
 	echo "--- processes under the shims (pid ppid state wchan elapsed args)"
 	for shim in $(ctrd_shim_pids); do
-		for pid in $shim $(ctrd_descendants "$shim"); do
+		for pid in $shim $(descendants_of "$shim"); do
 			ps -o pid=,ppid=,stat=,wchan:24=,etime=,args= -p "$pid" 2>/dev/null || true
 		done
 	done
@@ -389,15 +391,6 @@ ctrd_dump() {
 	echo "--- containerd log (last 30 lines, without its garbage collector's)"
 	grep -vE 'msg="(garbage collected|snapshot garbage collected|schedule snapshotter cleanup|removed snapshot)"' \
 		"$CTRD_TMP/containerd.log" | tail -n 30
-}
-
-# ctrd_descendants PID: every descendant of PID, parents first.
-ctrd_descendants() {
-	local child
-	for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		echo "$child"
-		ctrd_descendants "$child"
-	done
 }
 
 # wait_task_status ID STATUS: until `ctr tasks ls` shows STATUS.

@@ -1,4 +1,5 @@
-# What the tests' leftover checks share (helpers.bash, podman-helpers.bash).
+# What the tests share about processes (helpers.bash, podman-helpers.bash,
+# containerd-helpers.bash): leftover checks, process trees.
 # shellcheck shell=bash
 
 # Reads pids, prints "WHAT: PID (COMMAND LINE)" for those still alive and not
@@ -16,5 +17,14 @@ nook_describe_pids() {
 		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
 		[ -n "$cmd" ] || continue
 		echo "$1: $pid ($cmd)"
+	done
+}
+
+# descendants_of PID: every descendant of PID, parents first.
+descendants_of() {
+	local child
+	for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		echo "$child"
+		descendants_of "$child"
 	done
 }
