@@ -65,9 +65,9 @@ usage (void)
           "  --manage-cgroups-mode MODE soft (default), full, strict or ignore\n"
           "  --empty-ns network         do not dump the network namespace's contents\n"
           "  --auto-dedup               free image pages already in the parent\n"
-          "  --lazy-pages               not supported yet (an error that says why)\n"
+          "  --lazy-pages               serve the memory from --page-server to `criu lazy-pages`\n"
           "  --page-server ADDR:PORT    send memory pages to a CRIU page server\n"
-          "  --status-fd FD             only with --lazy-pages (an error)\n"
+          "  --status-fd FD             with --lazy-pages: a byte is written when pages are served\n"
           "  -h, --help                 print this help\n\n"
           "The CRIU binary is `criu` on PATH, or $NOOK_CRIU.\n");
 }

@@ -62,7 +62,7 @@ usage (void)
           "  --shell-job                the checkpoint was made with --shell-job\n"
           "  --file-locks               restore file locks\n"
           "  --manage-cgroups-mode MODE soft (default), full, strict or ignore\n"
-          "  --lazy-pages               not supported yet (an error that says why)\n"
+          "  --lazy-pages               fetch memory on demand from `criu lazy-pages` (work dir)\n"
           "  -h, --help                 print this help\n\n"
           "Without --detach, nook waits, exits with the container's status and deletes it.\n");
 }

@@ -15,11 +15,6 @@ char *criu_append (char *s, const char *fmt, const char *a, const char *b);
 /* The external key of a network namespace joined by path. */
 #define EXT_NETNS_KEY "extRootNetNS"
 
-#define LAZY_NOT_YET                                                                          \
-  "not supported yet: lazy migration (a dump serving its pages, `criu lazy-pages`, a lazy "    \
-  "restore) hung CRIU 4.1.1's restore in nook's tests here; send the memory with "            \
-  "--page-server instead, or checkpoint in full"
-
 /* A bind mount (type "bind", or a bind/rbind option). */
 bool cr_is_bind_mount (const oci_mount *m);
 /* linux.namespaces' network path, or NULL (none, or a new one). */

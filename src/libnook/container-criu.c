@@ -326,8 +326,6 @@ check_request (struct restore_ctx *x, nook_error_t *err)
     return cr_refuse ("--no-pivot", "CRIU always pivot_roots into the restored root; a rootfs "
                                  "where pivot_root fails cannot be restored",
                    err);
-  if (o->lazy_pages)
-    return cr_refuse ("--lazy-pages", LAZY_NOT_YET, err);
   if (terminal && o->console_socket == NULL)
     return nook_make_error (err, 0, "process.terminal is true: give --console-socket");
   if (!terminal && o->console_socket)
@@ -699,11 +697,21 @@ helper_main (struct restore_ctx *x, int go, int result)
  * whose log grows past this is a damaged image, and is stopped. */
 #define RESTORE_LOG_LIMIT (256LL << 20)
 
+/* When a late step of a restore fails, CRIU kills the restored tree and
+ * waits for its init.  An init that waits for a child CRIU still traces
+ * never exits, and neither does CRIU (4.1.1; seen when the lazy-pages
+ * daemon of a lazy restore lost its page server).  A restore that has not
+ * ended this long after CRIU logged that kill is stopped. */
+#define CRIU_KILLING "Killing processes because of failure on restore"
+#define RESTORE_KILL_GRACE_MS 3000
+
 static int
 wait_helper (struct restore_ctx *x, int result, nook_error_t *err)
 {
   struct pollfd p = { .fd = result, .events = POLLIN };
   nook_error_t ignored = NULL;
+  int killing_ms = 0;
+  bool damaged = false;
 
   for (;;)
     {
@@ -712,13 +720,23 @@ wait_helper (struct restore_ctx *x, int result, nook_error_t *err)
         return 0;
       if (r < 0 && errno != EINTR)
         return nook_make_error (err, errno, "wait for the restore helper");
-      if (r == 0 && nook_criu_log_size (x->c) > RESTORE_LOG_LIMIT)
+      if (r < 0)
+        continue;
+      if ((damaged = nook_criu_log_size (x->c) > RESTORE_LOG_LIMIT))
+        break;
+      if (nook_criu_log_tail_has (x->c, CRIU_KILLING)
+          && (killing_ms += 500) > RESTORE_KILL_GRACE_MS)
         break;
     }
   /* CRIU and the helper run in the container's cgroup. */
   if (x->cgroup_entered && nook_cgroup_kill_all (x->cg, SIGKILL, &ignored) < 0)
     nook_error_release (&ignored);
   kill (x->helper, SIGKILL);
+  if (!damaged)
+    return nook_criu_fail (x->c, -EBADE,
+                           "restore (stopped: CRIU hung killing the restored processes after "
+                           "its failure)",
+                           err);
   return nook_make_error (err, 0, "restore: CRIU's log `%s/%s` passed %lld MiB and the restore "
                           "did not end: the image is damaged (CRIU loops on a pages file "
                           "shorter than its pagemap); stopped",

@@ -244,6 +244,24 @@ nook_criu_log_size (const struct nook_criu *c)
   return (long long) st.st_size;
 }
 
+bool
+nook_criu_log_tail_has (const struct nook_criu *c, const char *needle)
+{
+  char tail[1025];
+  cleanup_close int fd = -1;
+  long long size = nook_criu_log_size (c);
+  off_t from = size > 1024 ? (off_t) (size - 1024) : 0;
+  ssize_t n;
+
+  if (size == 0 || (fd = openat (c->work_fd, c->log_name, O_RDONLY | O_CLOEXEC)) < 0)
+    return false;
+  n = pread (fd, tail, sizeof tail - 1, from);
+  if (n <= 0)
+    return false;
+  tail[n] = '\0';
+  return strstr (tail, needle) != NULL;
+}
+
 const char *
 nook_criu_work_dir (const struct nook_criu *c)
 {

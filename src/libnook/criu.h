@@ -47,6 +47,8 @@ void nook_criu_free (struct nook_criu *c);
 /* How large CRIU's log in the work dir is now (0 when it is not there),
  * and its path (for messages). */
 long long nook_criu_log_size (const struct nook_criu *c);
+/* Is `needle` in the last KiB of CRIU's log? */
+bool nook_criu_log_tail_has (const struct nook_criu *c, const char *needle);
 const char *nook_criu_work_dir (const struct nook_criu *c);
 
 /* The libcriu handle (criu_local_* calls) and its RPC message, for the
