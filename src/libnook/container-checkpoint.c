@@ -262,40 +262,6 @@ dump_options (struct nook_criu *c, const struct nook_checkpoint_opts *o, nook_er
   return cr_set_cg_mode (c, o->manage_cgroups_mode, err);
 }
 
-/* CRIU's lazy page server (page-xfer.c: pipe_read_dest_init) grows a pipe
- * to PIPE_MAX_SIZE pages (as many as 8 pages hold 40-byte struct pipe_buffer:
- * 819; the kernel rounds to 4 MiB) and ignores a failure: every page then
- * fails to send (splice to fd -1), the lazy-pages daemon loses its page server and
- * CRIU 4.1.1's restore hangs for good.  Without CAP_SYS_RESOURCE the kernel
- * refuses pipes over fs.pipe-max-size (1 MiB by default), so try what CRIU
- * will try, with the credentials CRIU inherits (ours). */
-static int
-check_lazy_pipe (nook_error_t *err)
-{
-  long page = sysconf (_SC_PAGESIZE);
-  long bytes = (8 * page / 40) * page;
-  int p[2], r, e;
-  char max[32] = "?";
-  cleanup_close int fd = -1;
-
-  if (pipe2 (p, O_CLOEXEC) < 0)
-    return nook_make_error (err, errno, "--lazy-pages: make a pipe");
-  r = fcntl (p[0], F_SETPIPE_SZ, (int) bytes);
-  e = errno;
-  close (p[0]);
-  close (p[1]);
-  if (r >= 0)
-    return 0;
-  fd = open ("/proc/sys/fs/pipe-max-size", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0 && (r = read (fd, max, sizeof max - 1)) > 0)
-    max[strcspn (max, "\n")] = '\0';
-  return nook_make_error (err, e,
-                          "--lazy-pages: CRIU's lazy page server needs a pipe of %ld bytes and "
-                          "its failure hangs the restore; fs.pipe-max-size is %s and there is "
-                          "no CAP_SYS_RESOURCE (sysctl fs.pipe-max-size=4194304 allows it)",
-                          bytes, max);
-}
-
 /* --status-fd: CRIU writes a byte to it when its lazy page server is up. */
 static int
 check_status_fd (int fd, nook_error_t *err)
@@ -322,7 +288,7 @@ check_features (const struct nook_checkpoint_opts *o, nook_error_t *err)
                       "the memory to `criu lazy-pages`", err);
   if (o->lazy_pages && o->status_fd >= 0 && check_status_fd (o->status_fd, err) < 0)
     return -1;
-  if (o->lazy_pages && check_lazy_pipe (err) < 0)
+  if (o->lazy_pages && nook_criu_lazy_pipe_check (err) < 0)
     return -1;
   if (!o->lazy_pages && !o->pre_dump)
     return 0;

@@ -496,6 +496,28 @@ stderr_lines (struct nook_criu *c)
   return steal_pointer (&data);
 }
 
+/* CRIU (swrk) inherits nook's fd 2: point it at fd (if >= 0) for a call;
+ * the saved fd 2 for stderr_back, or -1. */
+static int
+stderr_to (int fd)
+{
+  int saved = fd >= 0 ? fcntl (2, F_DUPFD_CLOEXEC, 3) : -1;
+
+  if (saved >= 0)
+    dup2 (fd, 2);
+  return saved;
+}
+
+static void
+stderr_back (int saved)
+{
+  if (saved >= 0)
+    {
+      dup2 (saved, 2);
+      close (saved);
+    }
+}
+
 int
 nook_criu_run (struct nook_criu *c, int (*call) (criu_opts *), nook_error_t *err)
 {
@@ -503,15 +525,9 @@ nook_criu_run (struct nook_criu *c, int (*call) (criu_opts *), nook_error_t *err
 
   if (c->stderr_fd < 0)
     c->stderr_fd = memfd_create ("criu-stderr", MFD_CLOEXEC);
-  saved = c->stderr_fd >= 0 ? fcntl (2, F_DUPFD_CLOEXEC, 3) : -1;
-  if (saved >= 0)
-    dup2 (c->stderr_fd, 2);
+  saved = stderr_to (c->stderr_fd);
   r = call (c->opts);
-  if (saved >= 0)
-    {
-      dup2 (saved, 2);
-      close (saved);
-    }
+  stderr_back (saved);
   return r;
 }
 
@@ -560,12 +576,48 @@ nook_criu_cg_mode (const char *name, int *mode, nook_error_t *err)
                           name);
 }
 
+/* CRIU's lazy page server (page-xfer.c: pipe_read_dest_init) grows a pipe
+ * to PIPE_MAX_SIZE pages (as many as 8 pages hold 40-byte struct pipe_buffer:
+ * 819; the kernel rounds to 4 MiB) and ignores a failure: every page then
+ * fails to send (splice to fd -1), the lazy-pages daemon loses its page server and
+ * CRIU 4.1.1's restore hangs for good.  Without CAP_SYS_RESOURCE the kernel
+ * refuses pipes over fs.pipe-max-size (1 MiB by default), so try what CRIU
+ * will try, with the credentials CRIU inherits (ours). */
+int
+nook_criu_lazy_pipe_check (nook_error_t *err)
+{
+  long page = sysconf (_SC_PAGESIZE);
+  long bytes = (8 * page / 40) * page;
+  int p[2], r, e;
+  char max[32] = "?";
+  cleanup_close int fd = -1;
+
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return nook_make_error (err, errno, "--lazy-pages: make a pipe");
+  r = fcntl (p[0], F_SETPIPE_SZ, (int) bytes);
+  e = errno;
+  close (p[0]);
+  close (p[1]);
+  if (r >= 0)
+    return 0;
+  fd = open ("/proc/sys/fs/pipe-max-size", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && (r = read (fd, max, sizeof max - 1)) > 0)
+    max[strcspn (max, "\n")] = '\0';
+  return nook_make_error (err, e,
+                          "--lazy-pages: CRIU's lazy page server needs a pipe of %ld bytes and "
+                          "its failure hangs the restore; fs.pipe-max-size is %s and there is "
+                          "no CAP_SYS_RESOURCE (sysctl fs.pipe-max-size=4194304 allows it)",
+                          bytes, max);
+}
+
 int
 nook_criu_probe (int *version, bool *check_ok, bool *lazy_pages, bool *mem_track,
                  nook_error_t *err)
 {
   criu_opts *opts = NULL;
   struct criu_feature_check f = { .lazy_pages = true, .mem_track = true };
+  cleanup_close int devnull = -1;
+  int saved;
 
   *version = 0;
   *check_ok = *lazy_pages = *mem_track = false;
@@ -575,6 +627,10 @@ nook_criu_probe (int *version, bool *check_ok, bool *lazy_pages, bool *mem_track
         criu_local_free_opts (opts);
       return -1;
     }
+  /* What CRIU complains of on its stderr here (an old one fails on this
+   * kernel) is not nook's output. */
+  devnull = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+  saved = stderr_to (devnull);
   *version = binary_exists (criu_binary ()) ? criu_local_get_version (opts) : 0;
   if (*version < 0)
     *version = 0;
@@ -604,6 +660,7 @@ nook_criu_probe (int *version, bool *check_ok, bool *lazy_pages, bool *mem_track
           close (fd);
         }
     }
+  stderr_back (saved);
   criu_local_free_opts (opts);
   return 0;
 }

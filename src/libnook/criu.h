@@ -84,6 +84,10 @@ int nook_criu_cg_mode (const char *name, int *mode, nook_error_t *err);
 /* The version of the criu binary (major * 10000 + ...), whether `criu
  * check` passes, and CRIU's lazy-pages and memory-tracking features.
  * *version 0: no usable criu. */
+/* Can CRIU's lazy page server have the pipe it needs?  The error names
+ * fs.pipe-max-size. */
+int nook_criu_lazy_pipe_check (nook_error_t *err);
+
 int nook_criu_probe (int *version, bool *check_ok, bool *lazy_pages, bool *mem_track,
                      nook_error_t *err);
 

@@ -102,7 +102,8 @@ linux_features (void)
   l->cgroup = xmalloc0 (sizeof *l->cgroup);
   l->cgroup->v1 = l->cgroup->has_v1 = true;
   l->cgroup->v2 = l->cgroup->has_v2 = true;
-  l->cgroup->has_systemd = true;      /* the systemd driver comes later */
+  /* The systemd driver (sd-bus); not a user's own manager (rootless). */
+  l->cgroup->systemd = l->cgroup->has_systemd = true;
   l->cgroup->has_systemd_user = true;
   l->cgroup->has_rdma = true;
   l->cgroup->rdma = true;
@@ -166,7 +167,13 @@ criu_annotations (oci_map *m)
   snprintf (buf, sizeof buf, "%d.%d.%d", v / 10000, (v / 100) % 100, v % 100);
   map_add (m, "run.oci.nook.criu-version", buf);
   map_add (m, "run.oci.nook.criu-check", check_ok ? "passed" : "failed");
-  map_add (m, "run.oci.nook.criu-lazy-pages", lazy ? "true" : "false");
+  if (lazy && nook_criu_lazy_pipe_check (&err) < 0)
+    {
+      nook_error_release (&err);
+      map_add (m, "run.oci.nook.criu-lazy-pages", "false: needs sysctl fs.pipe-max-size=4194304");
+    }
+  else
+    map_add (m, "run.oci.nook.criu-lazy-pages", lazy ? "true" : "false");
   map_add (m, "run.oci.nook.criu-pre-dump", track ? "true" : "false");
 }
 

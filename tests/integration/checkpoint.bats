@@ -18,9 +18,6 @@ setup() {
 
 teardown() {
 	nook_teardown
-	if [ -n "${PIPE_MAX_SIZE_WAS:-}" ]; then
-		echo "$PIPE_MAX_SIZE_WAS" >/proc/sys/fs/pipe-max-size
-	fi
 	if [ -n "${TEST_NETNS:-}" ]; then
 		ip netns del "$TEST_NETNS" 2>/dev/null || true
 		ip netns del "$TEST_NETNS-b" 2>/dev/null || true
@@ -607,14 +604,7 @@ createRuntime"
 }
 
 # CRIU's lazy page server needs a pipe of 819 pages (4 MiB once rounded):
-# root without CAP_SYS_RESOURCE (this machine, CI) gets it only up to
-# fs.pipe-max-size (1 MiB by default).  set_pipe_max_size BYTES sets it for
-# the test; teardown puts the old value back.
-set_pipe_max_size() {
-	PIPE_MAX_SIZE_WAS=${PIPE_MAX_SIZE_WAS:-$(cat /proc/sys/fs/pipe-max-size)}
-	echo "$1" >/proc/sys/fs/pipe-max-size
-}
-
+# see set_pipe_max_size (helpers.bash).
 @test "checkpoint --lazy-pages is refused, named, where CRIU could not serve the pages" {
 	start_counter
 	set_pipe_max_size 1048576

@@ -94,6 +94,14 @@ EOF
 
 # ---- per test ----
 
+# set_pipe_max_size BYTES: the host's fs.pipe-max-size for this test (CRIU's
+# lazy page server needs a 4 MiB pipe; root without CAP_SYS_RESOURCE, as here
+# and on CI, gets pipes only up to it).  nook_teardown puts it back.
+set_pipe_max_size() {
+	PIPE_MAX_SIZE_WAS=${PIPE_MAX_SIZE_WAS:-$(cat /proc/sys/fs/pipe-max-size)}
+	echo "$1" >/proc/sys/fs/pipe-max-size
+}
+
 setup() {
 	nook_setup
 }
@@ -354,6 +362,9 @@ nook_force_cleanup() {
 
 nook_teardown() {
 	local id left
+	if [ -n "${PIPE_MAX_SIZE_WAS:-}" ]; then
+		echo "$PIPE_MAX_SIZE_WAS" >/proc/sys/fs/pipe-max-size
+	fi
 	[ -n "${TEST_TMP:-}" ] || return 0
 	# A test may have left us in its files; the cwd check would see us.
 	cd /
