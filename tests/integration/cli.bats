@@ -10,11 +10,28 @@ load helpers
 	assert_line --regexp '^spec: 1\.[0-9]+\.[0-9]+'
 }
 
+COMMANDS="create start run exec state kill delete list pause resume ps events update checkpoint restore spec features"
+
 @test "cli: --help lists every command" {
+	local cmd
 	run nook --help
 	assert_success
-	for cmd in create start run state kill delete list spec features; do
+	for cmd in $COMMANDS; do
 		assert_output --regexp "(^|[[:space:]])$cmd([[:space:]]|,)"
+	done
+}
+
+@test "cli: every option a command's --help lists is described in its man page" {
+	local cmd help opts man missing
+	for cmd in $COMMANDS; do
+		help=$("$NOOK_BINARY" "$cmd" --help) || fail "nook $cmd --help failed"
+		[ -f "$NOOK_SRCDIR/man/nook-$cmd.1" ] || fail "no man page nook-$cmd.1"
+		# the option lines of the help, the OPTIONS section of the page
+		opts=$(grep -E '^[[:space:]]+-' <<<"$help" | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
+		man=$(sed -n '/^\.SH OPTIONS/,/^\.SH [A-Z]/p' "$NOOK_SRCDIR/man/nook-$cmd.1" |
+			sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
+		missing=$(comm -23 <(echo "$opts") <(echo "$man") | tr '\n' ' ')
+		[ -z "${missing// /}" ] || fail "nook $cmd --help lists options nook-$cmd(1) does not describe: $missing"
 	done
 }
 
