@@ -676,16 +676,47 @@ nook_container_events (const char *root, const char *id, bool stats_only, uint64
 
 /* ---------------------------------------------------------- update */
 
+/* Was the container created with memory.checkBeforeUpdate? */
+static bool
+config_checks_before_update (const struct nook_loaded *l)
+{
+  oci_container *cfg = NULL;
+  nook_error_t ignored = NULL;
+  bool check;
+
+  if (nook_load_state_config (l, &cfg, &ignored) < 0)
+    {
+      nook_error_release (&ignored);
+      return false;
+    }
+  check = cfg && cfg->linux && cfg->linux->resources && cfg->linux->resources->memory
+          && cfg->linux->resources->memory->check_before_update;
+  oci_container_free (cfg);
+  return check;
+}
+
 int
 nook_container_update (const char *root, const char *id, const oci_resources *res,
                        nook_error_t *err)
 {
+  oci_resources r = *res;
+  oci_memory m;
   struct target t;
   int ret;
 
   if (target_open (root, id, true, "update", alive, N_ELEMENTS (alive), &t, err) < 0)
     return -1;
-  ret = nook_cgroup_update (t.cg, res, err);
+  /* As runc, whose update starts from the cgroup settings of create: a new
+   * memory limit keeps to the container's checkBeforeUpdate unless the
+   * update says otherwise. */
+  if (r.memory && r.memory->has_limit && !r.memory->has_check_before_update
+      && config_checks_before_update (&t.l))
+    {
+      m = *r.memory;
+      m.check_before_update = m.has_check_before_update = true;
+      r.memory = &m;
+    }
+  ret = nook_cgroup_update (t.cg, &r, err);
   if (ret < 0)
     nook_error_wrap (err, "update container `%s`", id);
   target_release (&t);
