@@ -80,7 +80,7 @@ usage (void)
           "      --cpuset-cpus LIST        CPUs to run on (0-3,5)\n"
           "      --cpuset-mems LIST        memory nodes to use\n"
           "      --pids-limit N            most tasks at once (0 or less: no limit)\n"
-          "      --blkio-weight N          block I/O weight, 10-1000\n"
+          "      --blkio-weight N          block I/O weight, up to 1000\n"
           "  -h, --help                    print this help\n");
 }
 
@@ -167,7 +167,7 @@ set_blkio_weight (struct update *u, const char *v)
 {
   uint64_t w;
   if (parse_uint64 (v, &w) < 0 || w > 1000)
-    return bad_value ("blkio-weight", v, "a weight (10-1000)");
+    return bad_value ("blkio-weight", v, "a weight (up to 1000)");
   /* 0 means "not set", as in runc. */
   if (w == 0)
     return 0;
