@@ -61,12 +61,20 @@ unit_prop() {
 @test "systemd: resources are unit properties and cgroup files" {
 	set_args sleep 600
 	update_config '.linux.cgroupsPath = ":nook:'"$ID"'"
-		| .linux.resources.memory = {"limit": 67108864, "reservation": 33554432}
+		| .linux.resources.memory = {"limit": 67108864, "reservation": 33554432, "swap": 134217728}
 		| .linux.resources.pids = {"limit": 42}
+		| .linux.resources.blockIO = {"weight": 500}
 		| .linux.resources.cpu = {"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0"}'
 	create_container "$ID"
 	assert_equal "$(unit_prop "$UNIT" MemoryMax)" 67108864
 	assert_equal "$(unit_prop "$UNIT" MemoryLow)" 33554432
+	# the OCI swap is memory+swap; v2's is swap alone
+	assert_equal "$(unit_prop "$UNIT" MemorySwapMax)" 67108864
+	assert_equal "$(cat "$CG/memory.swap.max")" 67108864
+	# runc's mapping of blkio weight [10, 1000] onto IOWeight [1, 10000]
+	assert_equal "$(unit_prop "$UNIT" IOWeight)" 4950
+	assert_equal "$(unit_prop "$UNIT" AllowedMemoryNodes)" 0
+	assert_equal "$(cat "$CG/cpuset.mems")" 0
 	assert_equal "$(unit_prop "$UNIT" TasksMax)" 42
 	assert_equal "$(unit_prop "$UNIT" CPUWeight)" 39
 	assert_equal "$(unit_prop "$UNIT" CPUQuotaPerSecUSec)" 500ms
