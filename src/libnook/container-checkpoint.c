@@ -340,6 +340,8 @@ checkpoint_loaded (const struct nook_checkpoint_opts *o, struct nook_loaded *l,
     r = dump_blank_netns (c, cfg, o->empty_ns, l->st.pid, err);
   if (r == 0 && !o->pre_dump)
     r = dump_stdio (c, l->st.pid, err);
+  if (r == 0 && !o->pre_dump && l->status == NOOK_STATUS_PAUSED)
+    r = write_file_at (nook_criu_images_fd (c), NOOK_CRIU_PAUSED, "", 0, 0600, err);
   if (r == 0)
     {
       r = nook_criu_run (c, o->pre_dump ? criu_local_pre_dump : criu_local_dump, err);

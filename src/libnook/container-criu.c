@@ -336,6 +336,22 @@ check_request (struct restore_ctx *x, nook_error_t *err)
   return check_hooks (x, err);
 }
 
+/* An image of a paused container: CRIU's full and strict modes would
+ * restore its freezer FROZEN (see NOOK_CRIU_PAUSED). */
+static int
+check_paused_image (struct restore_ctx *x, nook_error_t *err)
+{
+  const char *mode = x->o->manage_cgroups_mode;
+
+  if (mode == NULL || (strcmp (mode, "full") != 0 && strcmp (mode, "strict") != 0)
+      || faccessat (nook_criu_images_fd (x->c), NOOK_CRIU_PAUSED, F_OK, 0) != 0)
+    return 0;
+  return nook_make_error (err, 0, "--manage-cgroups-mode %s: the image was taken while the "
+                          "container was paused, and CRIU would restore its freezer frozen and "
+                          "wait for it for ever; use soft (the default) or ignore",
+                          mode);
+}
+
 /* What the image holds of the network namespace, against what the bundle
  * asks: blank (left out) goes anywhere; joined by path at checkpoint
  * (external) needs a path now; dumped in full cannot go into a namespace
@@ -388,14 +404,25 @@ restore_mounts (struct restore_ctx *x, nook_error_t *err)
 }
 
 /* Namespaces the bundle joins by path: the network namespace replaces the
- * one the image recorded as external; ipc, uts and time are joined. */
+ * one the image recorded as external; ipc, uts and time are joined.  The
+ * others CRIU makes anew from the image (pid: exact pids, each copy its
+ * own): a path for them would be ignored, so it is refused. */
 static int
 restore_namespaces (struct restore_ctx *x, nook_error_t *err)
 {
   static const char *const joined[][2] = { { "ipc", "ipc" }, { "uts", "uts" }, { "time", "time" } };
+  static const char *const refused[] = { "pid", "mount", "user", "cgroup" };
   const oci_linux *l = x->cfg->linux;
   const char *net = cr_netns_path (x->cfg);
   size_t i, j;
+
+  for (i = 0; l && i < l->namespaces_len; i++)
+    for (j = 0; l->namespaces[i].path && j < sizeof (refused) / sizeof (refused[0]); j++)
+      if (strcmp (l->namespaces[i].type, refused[j]) == 0)
+        return nook_make_error (err, 0, "the bundle joins the %s namespace `%s`: a restore cannot "
+                                "(CRIU makes the container's own from the image; only network, "
+                                "ipc, uts and time namespaces can be joined by path)",
+                                refused[j], l->namespaces[i].path);
 
   /* The image left its (blank) netns out: the restored tasks join the
    * bundle's as CRIU's join-ns, nothing of the image goes into it. */
@@ -500,7 +527,7 @@ restore_options (struct restore_ctx *x, nook_error_t *err)
   cr_set_network_lock (x->c, o->tcp_established);
   if (o->lazy_pages)
     nook_criu_rpc (x->c)->has_lazy_pages = nook_criu_rpc (x->c)->lazy_pages = true;
-  if (check_netns (x, err) < 0)
+  if (check_paused_image (x, err) < 0 || check_netns (x, err) < 0)
     return -1;
   /* A blank netns is made anew, unless the bundle joins one by path
    * (restore_namespaces): a pod's container goes into the pod's. */

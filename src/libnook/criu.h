@@ -33,6 +33,10 @@
  * left out as CRIU's external "extRootNetNS": restore needs a bundle that
  * joins one by path too. */
 #define NOOK_CRIU_EXTERNAL_NETNS "nook-external-netns"
+/* In an image: the container was paused at checkpoint, so CRIU recorded
+ * its freezer FROZEN; restored in cgroup mode full or strict, CRIU 4.1.1
+ * writes that back and hangs waiting for the frozen tasks. */
+#define NOOK_CRIU_PAUSED "nook-paused"
 
 struct nook_criu;
 struct CriuOpts;
