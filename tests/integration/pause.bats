@@ -70,6 +70,25 @@ counter() {
 	! process_alive "$pid"
 }
 
+@test "pause: kill --all KILL ends every process of a paused container" {
+	set_args sh -c 'sleep 600 & while :; do sleep 0.05; done'
+	create_container
+	run_nook start "$ID"
+	assert_success
+	run_nook pause "$ID"
+	assert_success
+	local pids
+	pids=$(cat "$(cgroup_dir freezer)/cgroup.procs")
+	[ "$(wc -w <<<"$pids")" -ge 2 ] || fail "expected two processes at least: $pids"
+	run_nook kill --all "$ID" KILL
+	assert_success
+	# The v1 freezer holds SIGKILL too: nook lets the killed processes go.
+	wait_for_status "$ID" stopped
+	for pid in $pids; do
+		! process_alive "$pid" || fail "$pid survived kill --all KILL"
+	done
+}
+
 @test "pause: another signal waits in a paused container, which stays paused" {
 	set_args sh -c 'trap "exit 3" TERM; while :; do sleep 0.05; done'
 	create_container
