@@ -154,16 +154,21 @@ rt_budget() {
 	[[ $stderr == *"linux.resources.memory.kernel"*"ignored"* ]] || fail "no warning: $stderr"
 }
 
-# nook-specific on cgroup v1: runc checks only with its v2 managers.
-@test "cgroups fields: memory.checkBeforeUpdate refuses a limit below the usage" {
-	# About 24 MiB of page cache charged to the container.
-	update_config '.linux.resources.memory = {"limit": 67108864}'
+# start_filled MEMORY_JSON: a running container with that memory config
+# and about 24 MiB of page cache charged to it; sets d, its memory cgroup.
+start_filled() {
+	update_config '.linux.resources.memory = '"$1"
 	set_args sh -c 'dd if=/dev/zero of=/host/fill bs=1M count=24 2>/dev/null && touch /host/ready && exec sleep 600'
 	create_container
 	run_nook start "$ID"
 	assert_success
 	wait_for_file "$HOSTDIR/ready"
 	d=$(cgroup_dir memory)
+}
+
+# nook-specific on cgroup v1: runc checks only with its v2 managers.
+@test "cgroups fields: memory.checkBeforeUpdate refuses a limit below the usage" {
+	start_filled '{"limit": 67108864}'
 	usage=$(cat "$d/memory.usage_in_bytes")
 	[ "$usage" -gt 16777216 ] || fail "usage is only $usage"
 	echo '{"memory": {"limit": 8388608, "checkBeforeUpdate": true}}' >"$TEST_TMP/r.json"
@@ -188,13 +193,7 @@ rt_budget() {
 # runc's update starts from the cgroup settings of create, so its
 # checkBeforeUpdate holds for a later `update --memory` too.
 @test "cgroups fields: a config's memory.checkBeforeUpdate holds for a later update --memory" {
-	update_config '.linux.resources.memory = {"limit": 67108864, "checkBeforeUpdate": true}'
-	set_args sh -c 'dd if=/dev/zero of=/host/fill bs=1M count=24 2>/dev/null && touch /host/ready && exec sleep 600'
-	create_container
-	run_nook start "$ID"
-	assert_success
-	wait_for_file "$HOSTDIR/ready"
-	d=$(cgroup_dir memory)
+	start_filled '{"limit": 67108864, "checkBeforeUpdate": true}'
 	run_nook update --memory 8388608 "$ID"
 	assert_failure
 	[[ $stderr == *"below the current usage"*checkBeforeUpdate* ]] || fail "$stderr"
