@@ -27,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <poll.h>
 #include <unistd.h>
@@ -200,6 +201,27 @@ set_names_in (pid_t pid, const char *hostname, const char *domainname, nook_erro
     r = nook_make_error (err, errno, "restored container: set the hostname `%s`", hostname);
   if (r == 0 && domainname && setdomainname (domainname, strlen (domainname)) < 0)
     r = nook_make_error (err, errno, "restored container: set the domain name `%s`", domainname);
+  if (setns (self, CLONE_NEWUTS) < 0 && r == 0)
+    r = nook_make_error (err, errno, "return to the helper's UTS namespace");
+  return r;
+}
+
+/* A uts namespace the bundle joins by path: CRIU writes the image's names
+ * into it (restoring into an existing namespace), so its own are read
+ * before and put back at "post-setup-namespaces", before the tasks run. */
+static int
+names_of (const char *path, struct utsname *u, nook_error_t *err)
+{
+  cleanup_close int self = open ("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+  cleanup_close int target = open (path, O_RDONLY | O_CLOEXEC);
+  int r = 0;
+
+  if (self < 0 || target < 0)
+    return nook_make_error (err, errno, "open the UTS namespace `%s`", path);
+  if (setns (target, CLONE_NEWUTS) < 0)
+    return nook_make_error (err, errno, "join the UTS namespace `%s`", path);
+  if (uname (u) < 0)
+    r = nook_make_error (err, errno, "the names of the UTS namespace `%s`", path);
   if (setns (self, CLONE_NEWUTS) < 0 && r == 0)
     r = nook_make_error (err, errno, "return to the helper's UTS namespace");
   return r;
@@ -688,8 +710,10 @@ helper_main (struct restore_ctx *x, int go, int result)
 {
   nook_error_t err = NULL;
   cleanup_free char *msg = NULL;
+  const oci_namespace *uts = nook_config_namespace (x->cfg->linux, "uts");
+  struct utsname joined;
   char b;
-  int r = -1, kdat = 0;
+  int r = 0, kdat = 0;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (read (go, &b, 1) != 1)
@@ -706,7 +730,13 @@ helper_main (struct restore_ctx *x, int go, int result)
       notify.hostname = x->cfg->hostname;
       notify.domainname = x->cfg->domainname;
     }
-  r = private_root (x, &err);
+  else if (uts && uts->path && (r = names_of (uts->path, &joined, &err)) == 0)
+    {
+      notify.hostname = joined.nodename;
+      notify.domainname = joined.domainname;
+    }
+  if (r == 0)
+    r = private_root (x, &err);
   if (r == 0 && !needs_run (x))
     kdat = nook_criu_kdat_load (x->o->root);
   if (r == 0)
