@@ -35,5 +35,10 @@ bool cr_owns_ns (const oci_container *cfg, const char *type);
 int dump_blank_netns (struct nook_criu *c, const oci_container *cfg, const char *empty_ns, pid_t pid,
                       nook_error_t *err);
 int loopback_up_in (pid_t pid, nook_error_t *err);
+/* fn (arg, err) run with this process in the namespace at path (ns "net"
+ * or "uts", of type CLONE_NEWNET or CLONE_NEWUTS), then back in its own:
+ * how the restore helper reaches into a restored or a joined namespace. */
+int cr_in_ns (const char *path, const char *ns, int type, int (*fn) (void *, nook_error_t *),
+              void *arg, nook_error_t *err);
 
 #endif

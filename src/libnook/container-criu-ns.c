@@ -349,31 +349,50 @@ dump_blank_netns (struct nook_criu *c, const oci_container *cfg, const char *emp
   return write_file_at (nook_criu_images_fd (c), NOOK_CRIU_BLANK_NETNS, "lo\n", 3, 0600, err);
 }
 
+int
+cr_in_ns (const char *path, const char *ns, int type, int (*fn) (void *, nook_error_t *),
+          void *arg, nook_error_t *err)
+{
+  char self_path[32];
+  cleanup_close int self = -1, target = -1;
+  int r;
+
+  snprintf (self_path, sizeof self_path, "/proc/self/ns/%s", ns);
+  self = open (self_path, O_RDONLY | O_CLOEXEC);
+  target = open (path, O_RDONLY | O_CLOEXEC);
+  if (self < 0 || target < 0)
+    return nook_make_error (err, errno, "open the %s namespace `%s`", ns, path);
+  if (setns (target, type) < 0)
+    return nook_make_error (err, errno, "join the %s namespace `%s`", ns, path);
+  r = fn (arg, err);
+  if (setns (self, type) < 0 && r == 0)
+    r = nook_make_error (err, errno, "return to the helper's %s namespace", ns);
+  return r;
+}
+
+static int
+loopback_up (void *unused, nook_error_t *err)
+{
+  cleanup_close int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = { .ifr_name = "lo" };
+
+  (void) unused;
+  if (sock < 0 || ioctl (sock, SIOCGIFFLAGS, &ifr) < 0)
+    return nook_make_error (err, errno, "restored network namespace: read the flags of `lo`");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl (sock, SIOCSIFFLAGS, &ifr) < 0)
+    return nook_make_error (err, errno, "restored network namespace: bring `lo` up");
+  return 0;
+}
+
 /* In the restore helper, at "post-setup-namespaces": lo up in the new
  * namespace of pid, then back to the helper's own. */
 int
 loopback_up_in (pid_t pid, nook_error_t *err)
 {
-  cleanup_close int self = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  cleanup_close int target = -1, sock = -1;
-  struct ifreq ifr = { .ifr_name = "lo" };
   char path[64];
-  int r = 0;
 
   snprintf (path, sizeof path, "/proc/%d/ns/net", (int) pid);
-  target = open (path, O_RDONLY | O_CLOEXEC);
-  if (self < 0 || target < 0)
-    return nook_make_error (err, errno, "open the network namespace of %d", (int) pid);
-  if (setns (target, CLONE_NEWNET) < 0)
-    return nook_make_error (err, errno, "join the network namespace of %d", (int) pid);
-  sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0 || ioctl (sock, SIOCGIFFLAGS, &ifr) < 0)
-    r = nook_make_error (err, errno, "restored network namespace: read the flags of `lo`");
-  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  if (r == 0 && ioctl (sock, SIOCSIFFLAGS, &ifr) < 0)
-    r = nook_make_error (err, errno, "restored network namespace: bring `lo` up");
-  if (setns (self, CLONE_NEWNET) < 0 && r == 0)
-    r = nook_make_error (err, errno, "return to the helper's network namespace");
-  return r;
+  return cr_in_ns (path, "net", CLONE_NEWNET, loopback_up, NULL, err);
 }
 

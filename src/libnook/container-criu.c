@@ -181,50 +181,37 @@ ask_parent_for_hooks (pid_t pid)
   return -1;
 }
 
+static int
+set_names (void *unused, nook_error_t *err)
+{
+  const char *hostname = notify.hostname, *domainname = notify.domainname;
+
+  (void) unused;
+  if (hostname && sethostname (hostname, strlen (hostname)) < 0)
+    return nook_make_error (err, errno, "restored container: set the hostname `%s`", hostname);
+  if (domainname && setdomainname (domainname, strlen (domainname)) < 0)
+    return nook_make_error (err, errno, "restored container: set the domain name `%s`",
+                            domainname);
+  return 0;
+}
+
 /* The bundle's hostname and domain name, not the image's: every copy of
  * one image gets the name its own config.json gives it. */
 static int
-set_names_in (pid_t pid, const char *hostname, const char *domainname, nook_error_t *err)
+set_names_in (pid_t pid, nook_error_t *err)
 {
-  cleanup_close int self = open ("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
-  cleanup_close int target = -1;
   char path[64];
-  int r = 0;
 
   snprintf (path, sizeof path, "/proc/%d/ns/uts", (int) pid);
-  target = open (path, O_RDONLY | O_CLOEXEC);
-  if (self < 0 || target < 0)
-    return nook_make_error (err, errno, "open the UTS namespace of %d", (int) pid);
-  if (setns (target, CLONE_NEWUTS) < 0)
-    return nook_make_error (err, errno, "join the UTS namespace of %d", (int) pid);
-  if (hostname && sethostname (hostname, strlen (hostname)) < 0)
-    r = nook_make_error (err, errno, "restored container: set the hostname `%s`", hostname);
-  if (r == 0 && domainname && setdomainname (domainname, strlen (domainname)) < 0)
-    r = nook_make_error (err, errno, "restored container: set the domain name `%s`", domainname);
-  if (setns (self, CLONE_NEWUTS) < 0 && r == 0)
-    r = nook_make_error (err, errno, "return to the helper's UTS namespace");
-  return r;
+  return cr_in_ns (path, "uts", CLONE_NEWUTS, set_names, NULL, err);
 }
 
-/* A uts namespace the bundle joins by path: CRIU writes the image's names
- * into it (restoring into an existing namespace), so its own are read
- * before and put back at "post-setup-namespaces", before the tasks run. */
 static int
-names_of (const char *path, struct utsname *u, nook_error_t *err)
+get_names (void *u, nook_error_t *err)
 {
-  cleanup_close int self = open ("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
-  cleanup_close int target = open (path, O_RDONLY | O_CLOEXEC);
-  int r = 0;
-
-  if (self < 0 || target < 0)
-    return nook_make_error (err, errno, "open the UTS namespace `%s`", path);
-  if (setns (target, CLONE_NEWUTS) < 0)
-    return nook_make_error (err, errno, "join the UTS namespace `%s`", path);
   if (uname (u) < 0)
-    r = nook_make_error (err, errno, "the names of the UTS namespace `%s`", path);
-  if (setns (self, CLONE_NEWUTS) < 0 && r == 0)
-    r = nook_make_error (err, errno, "return to the helper's UTS namespace");
-  return r;
+    return nook_make_error (err, errno, "uname");
+  return 0;
 }
 
 static int
@@ -240,7 +227,7 @@ setup_namespaces (pid_t pid)
   if (notify.loopback_up && loopback_up_in (pid, &notify.err) < 0)
     return -1;
   if ((notify.hostname || notify.domainname)
-      && set_names_in (pid, notify.hostname, notify.domainname, &notify.err) < 0)
+      && set_names_in (pid, &notify.err) < 0)
     return -1;
   return 0;
 }
@@ -730,7 +717,11 @@ helper_main (struct restore_ctx *x, int go, int result)
       notify.hostname = x->cfg->hostname;
       notify.domainname = x->cfg->domainname;
     }
-  else if (uts && uts->path && (r = names_of (uts->path, &joined, &err)) == 0)
+  /* A uts namespace the bundle joins by path: CRIU writes the image's
+   * names into it (restoring into an existing namespace), so its own are
+   * read now and put back, as a copy's own are set, before the tasks run. */
+  else if (uts && uts->path
+           && (r = cr_in_ns (uts->path, "uts", CLONE_NEWUTS, get_names, &joined, &err)) == 0)
     {
       notify.hostname = joined.nodename;
       notify.domainname = joined.domainname;

@@ -85,13 +85,13 @@ int nook_criu_fail (struct nook_criu *c, int r, const char *what, nook_error_t *
 /* "soft" | "full" | "strict" | "ignore" -> enum criu_cg_mode. */
 int nook_criu_cg_mode (const char *name, int *mode, nook_error_t *err);
 
-/* The version of the criu binary (major * 10000 + ...), whether `criu
- * check` passes, and CRIU's lazy-pages and memory-tracking features.
- * *version 0: no usable criu. */
 /* Can CRIU's lazy page server have the pipe it needs?  The error names
  * fs.pipe-max-size. */
 int nook_criu_lazy_pipe_check (nook_error_t *err);
 
+/* The version of the criu binary (major * 10000 + ...), whether `criu
+ * check` passes, and CRIU's lazy-pages and memory-tracking features.
+ * *version 0: no usable criu. */
 int nook_criu_probe (int *version, bool *check_ok, bool *lazy_pages, bool *mem_track,
                      nook_error_t *err);
 
