@@ -341,12 +341,10 @@ start_filled() {
 	start_sleeper
 	d=$(cgroup_dir blkio)
 	run_nook update --blkio-weight 300 "$ID"
-	if [ -e "$d/blkio.weight" ]; then
+	f=$(blkio_weight_file "$d")
+	if [ -n "$f" ]; then
 		assert_success
-		assert_equal "$(cat "$d/blkio.weight")" 300
-	elif [ -e "$d/blkio.bfq.weight" ]; then
-		assert_success
-		assert_equal "$(cat "$d/blkio.bfq.weight")" 300
+		assert_equal "$(cat "$d/$f")" 300
 	else
 		assert_failure
 		assert_one_error_line

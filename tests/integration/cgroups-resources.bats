@@ -48,11 +48,9 @@ block_device() {
 	run_nook create --bundle "$BUNDLE" "$ID"
 	if [ "$status" -eq 0 ]; then
 		d=$(cgroup_dir blkio)
-		if [ -e "$d/blkio.weight" ]; then
-			assert_equal "$(cat "$d/blkio.weight")" 300
-		else
-			assert_equal "$(cat "$d/blkio.bfq.weight")" 300
-		fi
+		f=$(blkio_weight_file "$d")
+		[ -n "$f" ] || fail "created, but $d has neither blkio.weight nor blkio.bfq.weight"
+		assert_equal "$(cat "$d/$f")" 300
 	else
 		# A kernel with neither CFQ nor BFQ: say so.
 		assert_one_error_line

@@ -118,16 +118,6 @@ console_socket() {
 		fail "console-socket did not start"
 }
 
-# wait_console_eio NAME: until every holder of that terminal's slave is gone.
-wait_console_eio() {
-	local tries=400
-	while [ "$tries" -gt 0 ] && ! grep -q '^eof ' "$TEST_TMP/$1.meta"; do
-		sleep 0.05
-		tries=$((tries - 1))
-	done
-	grep -qx 'eof eio' "$TEST_TMP/$1.meta" || fail "terminal $1 did not end: $(cat "$TEST_TMP/$1.meta")"
-}
-
 # console_says_above NAME N: the terminal said "tick M" with M > N (20 s).
 console_says_above() {
 	local tries=400 m
@@ -151,7 +141,7 @@ console_says_above() {
 	console_says_above first 0
 	run_nook checkpoint --image-path "$IMG" "$ID"
 	[ "$status" -eq 0 ] || fail "checkpoint: $stderr"
-	wait_console_eio first
+	wait_console_eof "$TEST_TMP/first.meta"
 	local at=$(counter)
 
 	console_socket second
@@ -170,7 +160,7 @@ console_says_above() {
 	run_nook kill "$ID-r" KILL
 	assert_success
 	wait_for_status "$ID-r" stopped
-	wait_console_eio second
+	wait_console_eof "$TEST_TMP/second.meta"
 }
 
 @test "without a cgroup namespace, the restored copy's cgroup mounts are its own cgroups" {

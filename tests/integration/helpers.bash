@@ -265,6 +265,27 @@ cgroup_dir() {
 	echo "/sys/fs/cgroup/$1/$NOOK_CGROUP_PARENT/${2:-$ID}"
 }
 
+# blkio_weight_file DIR: where a blkio weight goes in the blkio cgroup DIR:
+# CFQ's blkio.weight, else BFQ's blkio.bfq.weight; nothing with neither.
+blkio_weight_file() {
+	local f
+	for f in blkio.weight blkio.bfq.weight; do
+		[ -e "$1/$f" ] && echo "$f" && return 0
+	done
+	return 0
+}
+
+# wait_console_eof META: until the console-socket helper whose -m file is
+# META saw every holder of the pty slave go (its master read EIO).
+wait_console_eof() {
+	local tries=400
+	while [ "$tries" -gt 0 ] && ! grep -q '^eof ' "$1"; do
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	grep -qx 'eof eio' "$1" || fail "the terminal did not end: $(cat "$1")"
+}
+
 # assert_one_error_line: a failed command printed exactly one non-empty line
 # on stderr and nothing on stdout (nook-specific: runc prints usage text for
 # some errors).

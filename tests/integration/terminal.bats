@@ -45,13 +45,7 @@ console_meta() {
 # wait_console_end: until every holder of the pty slave is gone (the master
 # reads EIO); then $output is what the terminal said, without \r.
 wait_console_end() {
-	local tries=400
-	while [ "$tries" -gt 0 ] && ! grep -q '^eof ' "$TEST_TMP/console.meta"; do
-		sleep 0.05
-		tries=$((tries - 1))
-	done
-	grep -qx 'eof eio' "$TEST_TMP/console.meta" ||
-		fail "the terminal did not end: $(console_meta)"
+	wait_console_eof "$TEST_TMP/console.meta"
 	CONSOLE_PID=
 	output=$(tr -d '\r' <"$TEST_TMP/console.out")
 	mapfile -t lines <<<"$output"
